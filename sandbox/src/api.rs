@@ -1,0 +1,296 @@
+//! The Suomi.fi Messages REST endpoints, the fault-injection layer and the `traceId` header.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use tracing::{debug, info};
+
+use crate::events::EventView;
+use crate::faults::{Endpoint, Fault};
+use crate::server::ConnectionHandle;
+use crate::state::{ChangeRefusal, State as SandboxState, TokenRefusal};
+use crate::{COOL_DOWN_REASON, Sandbox, control};
+
+/// `reason` of a token request with wrong credentials.
+const BAD_CREDENTIALS_REASON: &str = "Invalid username or password";
+
+const TRACE_ID: HeaderName = HeaderName::from_static("traceid");
+
+/// The whole application: API, control API under `/__sandbox`, 404 fallback, `traceId` on every answer.
+pub(crate) fn router(sandbox: Sandbox) -> Router {
+    let faults = |endpoint: Endpoint| {
+        middleware::from_fn_with_state((sandbox.clone(), endpoint), inject_faults)
+    };
+    Router::new()
+        .route("/v1/token", post(token).layer(faults(Endpoint::Token)))
+        .route(
+            "/v1/change-password",
+            post(change_password).layer(faults(Endpoint::ChangePassword)),
+        )
+        .route("/v2/events", get(events).layer(faults(Endpoint::Events)))
+        .route(
+            "/v2/messages/{message_id}",
+            get(message).layer(faults(Endpoint::Messages)),
+        )
+        .route(
+            "/v1/attachments/{attachment_id}",
+            get(attachment).layer(faults(Endpoint::Attachments)),
+        )
+        .nest("/__sandbox", control::router())
+        .fallback(not_found)
+        .layer(middleware::from_fn(trace_id))
+        .with_state(sandbox)
+}
+
+/// An error answer in the API's shape: `{"reason": ...}`.
+pub(crate) fn reason(status: StatusCode, reason: impl Into<String>) -> Response {
+    (status, Json(json!({ "reason": reason.into() }))).into_response()
+}
+
+/// Parses a JSON body whatever its `Content-Type`; a malformed one is a 400 with a reason.
+pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
+    serde_json::from_slice(body).map_err(|e| {
+        reason(
+            StatusCode::BAD_REQUEST,
+            format!("Malformed request body: {e}"),
+        )
+    })
+}
+
+async fn trace_id(request: Request, next: Next) -> Response {
+    let id = format!("{:032x}", rand::random::<u128>());
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    info!(trace_id = %id, %method, %path, status = response.status().as_u16(), "request");
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(TRACE_ID, value);
+    }
+    response
+}
+
+async fn inject_faults(
+    State((sandbox, endpoint)): State<(Sandbox, Endpoint)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let fault = sandbox.lock().begin_request(endpoint);
+    let Some(fault) = fault else {
+        return next.run(request).await;
+    };
+    debug!(?endpoint, ?fault, "injecting fault");
+    match fault {
+        Fault::ServerError { status } => reason(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            "Injected server error (suomifi-sandbox)",
+        ),
+        Fault::Delay { millis } => {
+            let response = next.run(request).await;
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            response
+        }
+        Fault::LoseResponse => {
+            let connection = request.extensions().get::<ConnectionHandle>().cloned();
+            // Apply the request for real, then throw the answer away with the connection.
+            let _lost = next.run(request).await;
+            if let Some(connection) = connection {
+                connection.close_without_response();
+            }
+            // The connection task drops this future together with the connection.
+            std::future::pending().await
+        }
+        Fault::CoolDown => reason(StatusCode::BAD_REQUEST, COOL_DOWN_REASON),
+        Fault::RefuseToken => reason(StatusCode::BAD_REQUEST, BAD_CREDENTIALS_REASON),
+    }
+}
+
+async fn not_found(request: Request) -> Response {
+    reason(
+        StatusCode::NOT_FOUND,
+        format!(
+            "No such endpoint: {} {}",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+/// Accepts `Authorization: Bearer <token>` and a bare `Authorization: <token>`.
+fn authorize(state: &SandboxState, headers: &HeaderMap) -> Result<(), Response> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Err(reason(
+            StatusCode::UNAUTHORIZED,
+            "Missing Authorization header",
+        ));
+    };
+    let value = value.to_str().unwrap_or_default().trim();
+    let token = match value.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => value[7..].trim_start(),
+        _ => value,
+    };
+    state.check_token(token).map_err(|refusal| {
+        let text = match refusal {
+            TokenRefusal::Unknown => "Invalid access token",
+            TokenRefusal::Expired => "Access token has expired",
+        };
+        reason(StatusCode::UNAUTHORIZED, text)
+    })
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    username: String,
+    password: String,
+}
+
+async fn token(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
+    let request: TokenRequest = match parse_body(&body) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let issued = sandbox
+        .lock()
+        .issue_token(&request.username, &request.password);
+    match issued {
+        Some((token, expires_in)) => Json(json!({
+            "access_token": token,
+            "expires_in": expires_in,
+            "token_type": "Bearer",
+        }))
+        .into_response(),
+        None => reason(StatusCode::BAD_REQUEST, BAD_CREDENTIALS_REASON),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangePasswordRequest {
+    access_token: String,
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
+    let request: ChangePasswordRequest = match parse_body(&body) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let outcome = sandbox.lock().change_password(
+        &request.access_token,
+        &request.current_password,
+        &request.new_password,
+    );
+    let text = match outcome {
+        Ok(()) => return Json(json!({})).into_response(),
+        Err(ChangeRefusal::InvalidToken) => "Invalid or expired access token",
+        Err(ChangeRefusal::WrongCurrentPassword) => "Current password is incorrect",
+        Err(ChangeRefusal::CoolDown) => COOL_DOWN_REASON,
+        Err(ChangeRefusal::SameAsCurrent) => "New password must differ from the current password",
+        Err(ChangeRefusal::RecentlyUsed) => "New password has been used recently",
+        Err(ChangeRefusal::Policy(broken)) => {
+            let rules: Vec<String> = broken.iter().map(ToString::to_string).collect();
+            let errors: Vec<_> = broken
+                .iter()
+                .map(|rule| json!({ "error": format!("newPassword {rule}"), "errorCode": rule.code() }))
+                .collect();
+            let body = json!({
+                "reason": format!("New password does not meet the password policy: it {}", rules.join("; it ")),
+                "validationErrors": errors,
+            });
+            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        }
+    };
+    reason(StatusCode::BAD_REQUEST, text)
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventsPage<'a> {
+    continuation_token: String,
+    events: Vec<EventView<'a>>,
+}
+
+async fn events(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = query.unwrap_or_default();
+    let continuation = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == "continuationToken")
+        .map(|(_, value)| value.into_owned())
+        .filter(|value| !value.is_empty());
+    let state = sandbox.lock();
+    if let Err(response) = authorize(&state, &headers) {
+        return response;
+    }
+    let start = match continuation {
+        None => 0,
+        Some(token) => match state.events.decode_cursor(&token) {
+            Some(index) => index,
+            None => return reason(StatusCode::BAD_REQUEST, "Invalid continuationToken"),
+        },
+    };
+    let (events, next) =
+        state
+            .events
+            .page(start, state.settings.page_size, state.retention_cutoff_ms());
+    let page = EventsPage {
+        continuation_token: state.events.encode_cursor(next),
+        events,
+    };
+    match serde_json::to_vec(&page) {
+        Ok(body) => ([(CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => reason(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn message(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    Path(message_id): Path<String>,
+) -> Response {
+    let state = sandbox.lock();
+    if let Err(response) = authorize(&state, &headers) {
+        return response;
+    }
+    let Ok(id) = message_id.parse::<i64>() else {
+        return reason(StatusCode::BAD_REQUEST, "messageId must be an integer");
+    };
+    match state.events.message_json(id, state.retention_cutoff_ms()) {
+        Some(body) => Json(body).into_response(),
+        None => reason(StatusCode::NOT_FOUND, format!("Message {id} not found")),
+    }
+}
+
+async fn attachment(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    Path(attachment_id): Path<String>,
+) -> Response {
+    let state = sandbox.lock();
+    if let Err(response) = authorize(&state, &headers) {
+        return response;
+    }
+    let found = attachment_id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| state.events.attachment(id));
+    match found {
+        Some(a) => ([(CONTENT_TYPE, a.media_type.clone())], a.content.clone()).into_response(),
+        None => reason(
+            StatusCode::NOT_FOUND,
+            format!("Attachment {attachment_id} not found"),
+        ),
+    }
+}

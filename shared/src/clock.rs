@@ -1,0 +1,48 @@
+//! Time as a port, so tests move time instead of sleeping.
+
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+
+/// Port: what time it is.
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock tests set and advance. Clones share the same time.
+#[derive(Debug, Clone)]
+pub struct ManualClock(Arc<Mutex<OffsetDateTime>>);
+
+impl ManualClock {
+    /// A clock showing `at`.
+    pub fn new(at: OffsetDateTime) -> Self {
+        Self(Arc::new(Mutex::new(at)))
+    }
+
+    /// Moves time forward.
+    pub fn advance(&self, by: time::Duration) {
+        let mut t = self.0.lock().expect("clock lock");
+        *t += by;
+    }
+
+    /// Sets the time.
+    pub fn set(&self, at: OffsetDateTime) {
+        *self.0.lock().expect("clock lock") = at;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().expect("clock lock")
+    }
+}

@@ -1,0 +1,118 @@
+use std::net::IpAddr;
+use url::{Host, Url};
+
+/// A validated API base URL: `https://` anywhere, `http://` only to a loopback host (tests, the
+/// local sandbox). Nothing else is ever contacted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiBase(Url);
+
+/// Why a URL was refused as an API base.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InsecureUrl {
+    /// Not a URL at all.
+    #[error("not a valid URL: {0}")]
+    Invalid(String),
+    /// `http://` to a host that is not loopback, or another scheme.
+    #[error(
+        "`{0}` is not allowed: use https:// (plain http:// is accepted only for loopback addresses, for local tests)"
+    )]
+    NotHttps(String),
+}
+
+impl ApiBase {
+    /// Validates a base URL such as `https://api.messages.suomi.fi`.
+    pub fn parse(s: &str) -> Result<Self, InsecureUrl> {
+        let url = Url::parse(s).map_err(|e| InsecureUrl::Invalid(e.to_string()))?;
+        if url.cannot_be_a_base() || url.host().is_none() {
+            return Err(InsecureUrl::Invalid(format!("`{s}` has no host")));
+        }
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&url) => {}
+            _ => return Err(InsecureUrl::NotHttps(s.to_owned())),
+        }
+        Ok(Self(url))
+    }
+
+    /// The base as written (without a trailing slash).
+    pub fn as_str(&self) -> &str {
+        self.0.as_str().trim_end_matches('/')
+    }
+
+    /// Whether this base uses TLS (false only for loopback test servers).
+    pub fn is_tls(&self) -> bool {
+        self.0.scheme() == "https"
+    }
+
+    /// Host name for a TLS probe.
+    pub fn host(&self) -> String {
+        self.0.host_str().unwrap_or_default().to_owned()
+    }
+
+    /// Port (443 by default for https).
+    pub fn port(&self) -> u16 {
+        self.0.port_or_known_default().unwrap_or(443)
+    }
+
+    /// `base` + `path` (path starts with `/`).
+    pub(crate) fn join(&self, path: &str) -> Url {
+        let mut url = self.0.clone();
+        let prefix = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{prefix}{path}"));
+        url
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_anywhere_http_only_on_loopback() {
+        for ok in [
+            "https://api.messages.suomi.fi",
+            "https://api.messages-qa.suomi.fi/",
+            "http://127.0.0.1:9000",
+            "http://127.8.0.1",
+            "http://[::1]:8080",
+            "http://localhost:1",
+        ] {
+            assert!(ApiBase::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.messages.suomi.fi",
+            "http://10.0.0.1",
+            "http://192.168.1.1:80",
+            "ftp://127.0.0.1",
+            "http://localhost.evil.example",
+        ] {
+            assert!(
+                matches!(ApiBase::parse(bad), Err(InsecureUrl::NotHttps(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            ApiBase::parse("not a url"),
+            Err(InsecureUrl::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn join_keeps_a_path_prefix() {
+        let b = ApiBase::parse("https://example.fi/prefix/").unwrap();
+        assert_eq!(
+            b.join("/v1/token").as_str(),
+            "https://example.fi/prefix/v1/token"
+        );
+        assert_eq!(b.as_str(), "https://example.fi/prefix");
+    }
+}
