@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
-use tracing::{debug, info};
+use tracing::info;
 
 use crate::events::EventView;
 use crate::faults::{Endpoint, Fault};
@@ -53,18 +53,34 @@ pub(crate) fn router(sandbox: Sandbox) -> Router {
 }
 
 /// An error answer in the API's shape: `{"reason": ...}`.
-pub(crate) fn reason(status: StatusCode, reason: impl Into<String>) -> Response {
-    (status, Json(json!({ "reason": reason.into() }))).into_response()
+pub(crate) struct ApiError {
+    status: StatusCode,
+    reason: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, reason: impl Into<String>) -> Self {
+        Self {
+            status,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn bad_request(reason: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, reason)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "reason": self.reason }))).into_response()
+    }
 }
 
 /// Parses a JSON body whatever its `Content-Type`; a malformed one is a 400 with a reason.
-pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| {
-        reason(
-            StatusCode::BAD_REQUEST,
-            format!("Malformed request body: {e}"),
-        )
-    })
+pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("Malformed request body: {e}")))
 }
 
 async fn trace_id(request: Request, next: Next) -> Response {
@@ -88,12 +104,13 @@ async fn inject_faults(
     let Some(fault) = fault else {
         return next.run(request).await;
     };
-    debug!(?endpoint, ?fault, "injecting fault");
+    info!(?endpoint, ?fault, "injecting fault");
     match fault {
-        Fault::ServerError { status } => reason(
+        Fault::ServerError { status } => ApiError::new(
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             "Injected server error (suomifi-sandbox)",
-        ),
+        )
+        .into_response(),
         Fault::Delay { millis } => {
             let response = next.run(request).await;
             tokio::time::sleep(Duration::from_millis(millis)).await;
@@ -109,13 +126,13 @@ async fn inject_faults(
             // The connection task drops this future together with the connection.
             std::future::pending().await
         }
-        Fault::CoolDown => reason(StatusCode::BAD_REQUEST, COOL_DOWN_REASON),
-        Fault::RefuseToken => reason(StatusCode::BAD_REQUEST, BAD_CREDENTIALS_REASON),
+        Fault::CoolDown => ApiError::bad_request(COOL_DOWN_REASON).into_response(),
+        Fault::RefuseToken => ApiError::bad_request(BAD_CREDENTIALS_REASON).into_response(),
     }
 }
 
-async fn not_found(request: Request) -> Response {
-    reason(
+async fn not_found(request: Request) -> ApiError {
+    ApiError::new(
         StatusCode::NOT_FOUND,
         format!(
             "No such endpoint: {} {}",
@@ -126,9 +143,9 @@ async fn not_found(request: Request) -> Response {
 }
 
 /// Accepts `Authorization: Bearer <token>` and a bare `Authorization: <token>`.
-fn authorize(state: &SandboxState, headers: &HeaderMap) -> Result<(), Response> {
+fn authorize(state: &SandboxState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(value) = headers.get(AUTHORIZATION) else {
-        return Err(reason(
+        return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "Missing Authorization header",
         ));
@@ -143,7 +160,7 @@ fn authorize(state: &SandboxState, headers: &HeaderMap) -> Result<(), Response> 
             TokenRefusal::Unknown => "Invalid access token",
             TokenRefusal::Expired => "Access token has expired",
         };
-        reason(StatusCode::UNAUTHORIZED, text)
+        ApiError::new(StatusCode::UNAUTHORIZED, text)
     })
 }
 
@@ -153,23 +170,19 @@ struct TokenRequest {
     password: String,
 }
 
-async fn token(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
-    let request: TokenRequest = match parse_body(&body) {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
+async fn token(State(sandbox): State<Sandbox>, body: Bytes) -> Result<Response, ApiError> {
+    let request: TokenRequest = parse_body(&body)?;
     let issued = sandbox
         .lock()
         .issue_token(&request.username, &request.password);
-    match issued {
-        Some((token, expires_in)) => Json(json!({
-            "access_token": token,
-            "expires_in": expires_in,
-            "token_type": "Bearer",
-        }))
-        .into_response(),
-        None => reason(StatusCode::BAD_REQUEST, BAD_CREDENTIALS_REASON),
-    }
+    let (token, expires_in) =
+        issued.ok_or_else(|| ApiError::bad_request(BAD_CREDENTIALS_REASON))?;
+    Ok(Json(json!({
+        "access_token": token,
+        "expires_in": expires_in,
+        "token_type": "Bearer",
+    }))
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -180,37 +193,42 @@ struct ChangePasswordRequest {
     new_password: String,
 }
 
-async fn change_password(State(sandbox): State<Sandbox>, body: Bytes) -> Response {
-    let request: ChangePasswordRequest = match parse_body(&body) {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
+async fn change_password(
+    State(sandbox): State<Sandbox>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: ChangePasswordRequest = parse_body(&body)?;
     let outcome = sandbox.lock().change_password(
         &request.access_token,
         &request.current_password,
         &request.new_password,
     );
     let text = match outcome {
-        Ok(()) => return Json(json!({})).into_response(),
+        Ok(()) => return Ok(Json(json!({})).into_response()),
         Err(ChangeRefusal::InvalidToken) => "Invalid or expired access token",
         Err(ChangeRefusal::WrongCurrentPassword) => "Current password is incorrect",
         Err(ChangeRefusal::CoolDown) => COOL_DOWN_REASON,
         Err(ChangeRefusal::SameAsCurrent) => "New password must differ from the current password",
         Err(ChangeRefusal::RecentlyUsed) => "New password has been used recently",
         Err(ChangeRefusal::Policy(broken)) => {
+            // The API's validation-error shape: the reason plus one entry per broken rule.
             let rules: Vec<String> = broken.iter().map(ToString::to_string).collect();
             let errors: Vec<_> = broken
                 .iter()
-                .map(|rule| json!({ "error": format!("newPassword {rule}"), "errorCode": rule.code() }))
+                .map(|rule| {
+                    let error = format!("newPassword {rule}");
+                    json!({ "error": error, "errorCode": rule.code() })
+                })
                 .collect();
-            let body = json!({
-                "reason": format!("New password does not meet the password policy: it {}", rules.join("; it ")),
-                "validationErrors": errors,
-            });
-            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+            let reason = format!(
+                "New password does not meet the password policy: it {}",
+                rules.join("; it ")
+            );
+            let body = json!({ "reason": reason, "validationErrors": errors });
+            return Ok((StatusCode::BAD_REQUEST, Json(body)).into_response());
         }
     };
-    reason(StatusCode::BAD_REQUEST, text)
+    Err(ApiError::bad_request(text))
 }
 
 #[derive(serde::Serialize)]
@@ -224,22 +242,20 @@ async fn events(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Result<Response, ApiError> {
     let query = query.unwrap_or_default();
     let continuation = url::form_urlencoded::parse(query.as_bytes())
         .find(|(key, _)| key == "continuationToken")
         .map(|(_, value)| value.into_owned())
         .filter(|value| !value.is_empty());
     let state = sandbox.lock();
-    if let Err(response) = authorize(&state, &headers) {
-        return response;
-    }
+    authorize(&state, &headers)?;
     let start = match continuation {
         None => 0,
-        Some(token) => match state.events.decode_cursor(&token) {
-            Some(index) => index,
-            None => return reason(StatusCode::BAD_REQUEST, "Invalid continuationToken"),
-        },
+        Some(token) => state
+            .events
+            .decode_cursor(&token)
+            .ok_or_else(|| ApiError::bad_request("Invalid continuationToken"))?,
     };
     let (events, next) =
         state
@@ -249,48 +265,48 @@ async fn events(
         continuation_token: state.events.encode_cursor(next),
         events,
     };
-    match serde_json::to_vec(&page) {
-        Ok(body) => ([(CONTENT_TYPE, "application/json")], body).into_response(),
-        Err(e) => reason(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    }
+    let body = serde_json::to_vec(&page)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 async fn message(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
     Path(message_id): Path<String>,
-) -> Response {
+) -> Result<Response, ApiError> {
     let state = sandbox.lock();
-    if let Err(response) = authorize(&state, &headers) {
-        return response;
-    }
-    let Ok(id) = message_id.parse::<i64>() else {
-        return reason(StatusCode::BAD_REQUEST, "messageId must be an integer");
-    };
-    match state.events.message_json(id, state.retention_cutoff_ms()) {
-        Some(body) => Json(body).into_response(),
-        None => reason(StatusCode::NOT_FOUND, format!("Message {id} not found")),
-    }
+    authorize(&state, &headers)?;
+    let id: i64 = message_id
+        .parse()
+        .map_err(|_| ApiError::bad_request("messageId must be an integer"))?;
+    let body = state
+        .events
+        .message_json(id, state.retention_cutoff_ms())
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("Message {id} not found")))?;
+    Ok(Json(body).into_response())
 }
 
 async fn attachment(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
     Path(attachment_id): Path<String>,
-) -> Response {
+) -> Result<Response, ApiError> {
     let state = sandbox.lock();
-    if let Err(response) = authorize(&state, &headers) {
-        return response;
-    }
+    authorize(&state, &headers)?;
     let found = attachment_id
         .parse::<i64>()
         .ok()
-        .and_then(|id| state.events.attachment(id));
-    match found {
-        Some(a) => ([(CONTENT_TYPE, a.media_type.clone())], a.content.clone()).into_response(),
-        None => reason(
-            StatusCode::NOT_FOUND,
-            format!("Attachment {attachment_id} not found"),
-        ),
-    }
+        .and_then(|id| state.events.attachment(id))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("Attachment {attachment_id} not found"),
+            )
+        })?;
+    Ok((
+        [(CONTENT_TYPE, found.media_type.clone())],
+        found.content.clone(),
+    )
+        .into_response())
 }

@@ -4,14 +4,14 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::api::{parse_body, reason};
+use crate::api::{ApiError, parse_body};
 use crate::config::{Clock, Settings};
 use crate::events::{Event, GenerateEvents, Message};
 use crate::faults::FaultRule;
@@ -33,28 +33,21 @@ pub(crate) fn router() -> Router<Sandbox> {
         .route("/settings", get(settings).patch(patch_settings))
 }
 
-fn ok(body: Value) -> Response {
-    axum::Json(body).into_response()
+fn ok(body: Value) -> Result<Response, ApiError> {
+    Ok(axum::Json(body).into_response())
 }
 
-fn refused(error: ControlError) -> Response {
-    reason(StatusCode::BAD_REQUEST, error.to_string())
+impl From<ControlError> for ApiError {
+    fn from(error: ControlError) -> Self {
+        Self::bad_request(error.to_string())
+    }
 }
 
-macro_rules! body {
-    ($bytes:expr) => {
-        match parse_body($bytes) {
-            Ok(value) => value,
-            Err(response) => return response,
-        }
-    };
-}
-
-async fn state(State(sandbox): State<Sandbox>) -> Response {
+async fn state(State(sandbox): State<Sandbox>) -> Result<Response, ApiError> {
     ok(json!(sandbox.state()))
 }
 
-async fn reset(State(sandbox): State<Sandbox>) -> Response {
+async fn reset(State(sandbox): State<Sandbox>) -> Result<Response, ApiError> {
     sandbox.reset();
     ok(json!({}))
 }
@@ -65,66 +58,60 @@ struct PasswordRequest {
     password: String,
 }
 
-async fn set_password(State(sandbox): State<Sandbox>, bytes: Bytes) -> Response {
-    let request: PasswordRequest = body!(&bytes);
+async fn set_password(State(sandbox): State<Sandbox>, bytes: Bytes) -> Result<Response, ApiError> {
+    let request: PasswordRequest = parse_body(&bytes)?;
     sandbox.set_password(request.password);
     ok(json!({}))
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum EventsRequest {
-    List(Vec<Event>),
-    Wrapped { events: Vec<Event> },
+/// Untagged enums would answer a mistake with "did not match any variant"; this names the field.
+fn one_or_many<T: DeserializeOwned>(bytes: &[u8], key: &str) -> Result<Vec<T>, ApiError> {
+    let value: Value = parse_body(bytes)?;
+    let list = match value {
+        Value::Object(mut object) if object.len() == 1 && object.contains_key(key) => {
+            object.remove(key).unwrap_or_default()
+        }
+        Value::Array(_) => value,
+        single => Value::Array(vec![single]),
+    };
+    serde_json::from_value(list)
+        .map_err(|e| ApiError::bad_request(format!("Malformed request body: {e}")))
 }
 
-async fn add_events(State(sandbox): State<Sandbox>, bytes: Bytes) -> Response {
-    let (EventsRequest::List(events) | EventsRequest::Wrapped { events }) = body!(&bytes);
+async fn add_events(State(sandbox): State<Sandbox>, bytes: Bytes) -> Result<Response, ApiError> {
+    let events: Vec<Event> = one_or_many(&bytes, "events")?;
     let added = sandbox.add_events(events);
     ok(json!({ "added": added, "eventsStored": sandbox.state().events_stored }))
 }
 
-async fn generate_events(State(sandbox): State<Sandbox>, bytes: Bytes) -> Response {
-    let spec: GenerateEvents = body!(&bytes);
-    match sandbox.generate_events(&spec) {
-        Ok(generated) => ok(json!(generated)),
-        Err(error) => refused(error),
-    }
+async fn generate_events(
+    State(sandbox): State<Sandbox>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let spec: GenerateEvents = parse_body(&bytes)?;
+    ok(json!(sandbox.generate_events(&spec)?))
 }
 
-async fn add_message(State(sandbox): State<Sandbox>, bytes: Bytes) -> Response {
-    let message: Message = body!(&bytes);
+async fn add_message(State(sandbox): State<Sandbox>, bytes: Bytes) -> Result<Response, ApiError> {
+    let message: Message = parse_body(&bytes)?;
     ok(json!({ "messageId": sandbox.add_message(message) }))
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum FaultsRequest {
-    List(Vec<FaultRule>),
-    One(FaultRule),
-}
-
-async fn list_faults(State(sandbox): State<Sandbox>) -> Response {
+async fn list_faults(State(sandbox): State<Sandbox>) -> Result<Response, ApiError> {
     ok(json!({ "faults": sandbox.faults() }))
 }
 
-async fn add_faults(State(sandbox): State<Sandbox>, bytes: Bytes) -> Response {
-    let rules = match body!(&bytes) {
-        FaultsRequest::List(rules) => rules,
-        FaultsRequest::One(rule) => vec![rule],
-    };
-    if let Err(error) = rules.iter().try_for_each(FaultRule::validate) {
-        return refused(error);
-    }
+async fn add_faults(State(sandbox): State<Sandbox>, bytes: Bytes) -> Result<Response, ApiError> {
+    let rules: Vec<FaultRule> = one_or_many(&bytes, "faults")?;
+    // All or nothing: validate every rule before queueing any.
+    rules.iter().try_for_each(FaultRule::validate)?;
     for rule in rules {
-        if let Err(error) = sandbox.add_fault(rule) {
-            return refused(error);
-        }
+        sandbox.add_fault(rule)?;
     }
     ok(json!({ "faults": sandbox.faults() }))
 }
 
-async fn clear_faults(State(sandbox): State<Sandbox>) -> Response {
+async fn clear_faults(State(sandbox): State<Sandbox>) -> Result<Response, ApiError> {
     sandbox.clear_faults();
     ok(json!({ "faults": [] }))
 }
@@ -139,7 +126,7 @@ struct ClockRequest {
     advance_seconds: Option<i64>,
 }
 
-fn now_json(sandbox: &Sandbox) -> Response {
+fn now_json(sandbox: &Sandbox) -> Result<Response, ApiError> {
     let now = sandbox.now();
     let text = now
         .format(&time::format_description::well_known::Rfc3339)
@@ -147,12 +134,12 @@ fn now_json(sandbox: &Sandbox) -> Response {
     ok(json!({ "now": text }))
 }
 
-async fn clock(State(sandbox): State<Sandbox>) -> Response {
+async fn clock(State(sandbox): State<Sandbox>) -> Result<Response, ApiError> {
     now_json(&sandbox)
 }
 
-async fn set_clock(State(sandbox): State<Sandbox>, bytes: Bytes) -> Response {
-    let request: ClockRequest = body!(&bytes);
+async fn set_clock(State(sandbox): State<Sandbox>, bytes: Bytes) -> Result<Response, ApiError> {
+    let request: ClockRequest = parse_body(&bytes)?;
     match (request.offset_seconds, request.now, request.advance_seconds) {
         (None, None, None) => sandbox.set_clock(Clock::Real),
         (Some(offset), None, None) => {
@@ -161,7 +148,7 @@ async fn set_clock(State(sandbox): State<Sandbox>, bytes: Bytes) -> Response {
         (None, Some(now), None) => sandbox.set_clock(Clock::Fixed(now)),
         (None, None, Some(advance)) => sandbox.advance_clock(time::Duration::seconds(advance)),
         _ => {
-            return refused(ControlError::new(
+            return Err(ApiError::bad_request(
                 "give at most one of offsetSeconds, now, advanceSeconds",
             ));
         }
@@ -169,23 +156,22 @@ async fn set_clock(State(sandbox): State<Sandbox>, bytes: Bytes) -> Response {
     now_json(&sandbox)
 }
 
-async fn settings(State(sandbox): State<Sandbox>) -> Response {
+async fn settings(State(sandbox): State<Sandbox>) -> Result<Response, ApiError> {
     ok(json!(sandbox.settings()))
 }
 
 /// Partial update: the fields given replace the current ones.
-async fn patch_settings(State(sandbox): State<Sandbox>, bytes: Bytes) -> Response {
-    let patch: serde_json::Map<String, Value> = body!(&bytes);
+async fn patch_settings(
+    State(sandbox): State<Sandbox>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let patch: serde_json::Map<String, Value> = parse_body(&bytes)?;
     let mut merged = json!(sandbox.settings());
     if let Some(current) = merged.as_object_mut() {
         current.extend(patch);
     }
-    let settings: Settings = match serde_json::from_value(merged) {
-        Ok(settings) => settings,
-        Err(e) => return refused(ControlError::new(format!("invalid settings: {e}"))),
-    };
-    match sandbox.update_settings(|current| *current = settings) {
-        Ok(()) => ok(json!(sandbox.settings())),
-        Err(error) => refused(error),
-    }
+    let settings: Settings = serde_json::from_value(merged)
+        .map_err(|e| ApiError::bad_request(format!("invalid settings: {e}")))?;
+    sandbox.update_settings(|current| *current = settings)?;
+    ok(json!(sandbox.settings()))
 }

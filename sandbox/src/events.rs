@@ -540,7 +540,8 @@ impl EventStore {
             ),
         };
         let sender = sender.unwrap_or_else(|| {
-            json!({"mailboxOwner": {"id": format!("sandbox-person-{}", id % 1000), "name": "Sandbox End User"}})
+            let person = format!("sandbox-person-{}", id % 1000);
+            json!({ "mailboxOwner": { "id": person, "name": "Sandbox End User" } })
         });
         let mut electronic = json!({
             "messageId": id,

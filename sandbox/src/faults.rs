@@ -39,9 +39,10 @@ pub enum Fault {
     /// Carry out the request completely (a password change really happens, a token really is
     /// issued), then close the TCP connection without sending a single byte of the answer.
     ///
-    /// The client sees the connection closed while it waits for the response head (reqwest/hyper:
-    /// "connection closed before message completed"); not a timeout, and nothing to retry safely
-    /// at the transport level because the request *was* delivered.
+    /// The client sees the connection closed (FIN, exceptionally a reset) while it waits for the
+    /// response head: reqwest/hyper report "connection closed before message completed", curl
+    /// "Empty reply from server". It happens at once, not after a timeout. Nothing of the answer
+    /// (status, headers, body) arrives, although the request *was* carried out.
     LoseResponse,
     /// Carry out the request, then hold the complete answer back for `millis` milliseconds before
     /// sending it. A client with a shorter timeout gives up although the change was made.
@@ -49,8 +50,9 @@ pub enum Fault {
         /// How long to hold the answer back.
         millis: u64,
     },
-    /// Refuse a password change with the cool-down answer (400, [`COOL_DOWN_REASON`](crate::COOL_DOWN_REASON)),
-    /// whatever the request says. Only consumed by `change-password` requests.
+    /// Refuse a password change with the cool-down answer (400,
+    /// [`COOL_DOWN_REASON`](crate::COOL_DOWN_REASON)), whatever the request says. Only consumed
+    /// by `change-password` requests.
     CoolDown,
     /// Refuse a token request with the bad-credentials answer (400) even when the credentials are
     /// right. Only consumed by `token` requests.

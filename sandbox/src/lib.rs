@@ -54,10 +54,10 @@
 //! | `GET /__sandbox/state` | | [`SandboxState`]: password, changes, last change, requests per endpoint, tokens issued, … |
 //! | `POST /__sandbox/reset` | | back to the start configuration ([`Sandbox::reset`]) |
 //! | `PUT /__sandbox/password` | `{"password"}` | set the password without it counting as a change |
-//! | `POST /__sandbox/events` | `[Event…]` or `{"events":[Event…]}` | append events ([`Event`] shows the JSON) → `{"added","eventsStored"}` |
+//! | `POST /__sandbox/events` | an [`Event`], a list, or `{"events":[…]}` | append events ([`Event`] shows the JSON) → `{"added","eventsStored"}` |
 //! | `POST /__sandbox/events/generate` | [`GenerateEvents`] | bulk-append → [`Generated`] |
 //! | `POST /__sandbox/messages` | [`Message`] | add an end-user message and its event → `{"messageId"}` |
-//! | `GET`/`POST`/`DELETE /__sandbox/faults` | `POST`: a [`FaultRule`] or a list | list / queue / clear → `{"faults":[…]}` |
+//! | `GET`/`POST`/`DELETE /__sandbox/faults` | `POST`: a [`FaultRule`], a list, or `{"faults":[…]}` | list / queue / clear → `{"faults":[…]}` |
 //! | `GET`/`PUT /__sandbox/clock` | `{"offsetSeconds": n}`, `{"now": RFC 3339}`, `{"advanceSeconds": n}` or `{}` (machine clock) | → `{"now"}` |
 //! | `GET`/`PATCH /__sandbox/settings` | some [`Settings`] fields | partial update → the settings |
 //!

@@ -6,11 +6,14 @@
 
 pub mod alerts;
 pub mod aws;
+pub mod checkpoint;
 pub mod clock;
+pub mod config;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 pub mod notify;
 pub mod secret;
+pub mod secrets;
 pub mod sensitive;
 pub mod state;
 pub mod suomifi;

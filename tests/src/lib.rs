@@ -1,1 +1,58 @@
-//! harness
+//! Test harness for the integration tests: real stand-ins, started by the tests themselves.
+//!
+//! - [`moto`]: one moto server per test process on a free loopback port, and SDK clients
+//!   pointed at it through the standard endpoint configuration. If moto cannot be started the
+//!   test **fails** with a message saying how to install it (`make venv`); it never skips.
+//! - [`runtime`]: a Lambda Runtime API stand-in that runs the real function binaries exactly as
+//!   Lambda does (`AWS_LAMBDA_RUNTIME_API`, `/invocation/next`, `/response`, `/error`), captures
+//!   their output, and can kill them mid-flight.
+//! - [`unique`]: resource names that never collide, so tests run in parallel.
+//!
+//! The Suomi.fi sandbox is the `suomifi-sandbox` crate, started in-process.
+
+pub mod moto;
+pub mod runtime;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A name no other test (in this or another process) uses: `prefix-<pid>-<nanos>-<n>`.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// Path of a workspace binary built in the same profile as this test (`target/<profile>/NAME`).
+/// Panics with a clear message when it has not been built (`make test` builds them first).
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/deps/<test-binary>  →  target/<profile>/<name>
+    let profile_dir = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("test binary lives in target/<profile>/deps");
+    let path = profile_dir.join(name);
+    assert!(
+        path.exists(),
+        "binary `{name}` not found at {}: build the workspace binaries first \
+         (`cargo build --workspace --bins`; `make test` does this)",
+        path.display()
+    );
+    path
+}

@@ -1,1 +1,785 @@
-//! rotate-password
+//! Crash-safe rotation of the Suomi.fi Messages REST API password through AWS Secrets Manager.
+//!
+//! Secrets Manager calls the function four times per rotation (`createSecret`, `setSecret`,
+//! `testSecret`, `finishSecret`) and retries the whole rotation after any failure, so any step may
+//! come again, in any order, possibly after the password already changed. The invariant kept at
+//! every instant: **the password Suomi.fi accepts is stored in the secret as `AWSCURRENT` or
+//! `AWSPENDING`.** How:
+//!
+//! - the new password is stored (`AWSPENDING`) before Suomi.fi is ever told about it;
+//! - `setSecret` first tries to log in with the pending password: if that works, the change
+//!   already happened (lost response, crash, concurrent run) and nothing more is done;
+//! - `/v1/change-password` is called once, never retried blindly; after any failure the pending
+//!   password is probed again before deciding;
+//! - `finishSecret` promotes the pending version only after proving the pending password works.
+
+pub mod password;
+
+use serde::Serialize;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+use suomifi_shared::notify::{Alert, Notifier, Severity};
+use suomifi_shared::secret::{Credentials, SecretError};
+use suomifi_shared::secrets::{AWSCURRENT, AWSPENDING, SecretMeta, SecretStore, SecretsError};
+use suomifi_shared::sensitive::{AccessToken, Password};
+use suomifi_shared::suomifi::{ApiError, ClientConfig, SuomifiClient, TraceId};
+use tracing::{info, warn};
+
+/// The four rotation steps, as Secrets Manager names them on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Step {
+    /// `createSecret`: store a new password as `AWSPENDING`.
+    #[serde(rename = "createSecret")]
+    Create,
+    /// `setSecret`: change the password at Suomi.fi.
+    #[serde(rename = "setSecret")]
+    Set,
+    /// `testSecret`: prove the pending password works.
+    #[serde(rename = "testSecret")]
+    Test,
+    /// `finishSecret`: make the pending version `AWSCURRENT`.
+    #[serde(rename = "finishSecret")]
+    Finish,
+}
+
+impl Step {
+    /// Parses the wire name; anything else is [`RotationError::UnknownStep`].
+    pub fn parse(s: &str) -> Result<Self, RotationError> {
+        match s {
+            "createSecret" => Ok(Self::Create),
+            "setSecret" => Ok(Self::Set),
+            "testSecret" => Ok(Self::Test),
+            "finishSecret" => Ok(Self::Finish),
+            other => Err(RotationError::UnknownStep(other.chars().take(64).collect())),
+        }
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "createSecret",
+            Self::Set => "setSecret",
+            Self::Test => "testSecret",
+            Self::Finish => "finishSecret",
+        }
+    }
+}
+
+/// A rotation request, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationEvent {
+    /// ARN or name of the secret.
+    pub secret_id: String,
+    /// `ClientRequestToken`: the version being rotated in.
+    pub token: String,
+    /// Which step.
+    pub step: Step,
+}
+
+impl RotationEvent {
+    /// Parses the event Secrets Manager sends (`RotationToken`, for cross-account rotation, is
+    /// accepted and not needed here).
+    pub fn from_json(v: serde_json::Value) -> Result<Self, RotationError> {
+        let raw: aws_lambda_events::event::secretsmanager::SecretsManagerSecretRotationEvent =
+            serde_json::from_value(v).map_err(|e| RotationError::InvalidEvent(e.to_string()))?;
+        if raw.secret_id.is_empty() || raw.client_request_token.is_empty() {
+            return Err(RotationError::InvalidEvent(
+                "SecretId and ClientRequestToken must not be empty".into(),
+            ));
+        }
+        Ok(Self {
+            step: Step::parse(&raw.step)?,
+            secret_id: raw.secret_id,
+            token: raw.client_request_token,
+        })
+    }
+}
+
+/// Everything that can stop a step. Each maps to a stable `error_type` for alarms.
+#[derive(Debug, thiserror::Error)]
+pub enum RotationError {
+    /// The event is not a Secrets Manager rotation event.
+    #[error("not a Secrets Manager rotation event: {0}")]
+    InvalidEvent(String),
+    /// `Step` is none of the four.
+    #[error(
+        "unknown rotation step `{0}`; expected createSecret, setSecret, testSecret or finishSecret"
+    )]
+    UnknownStep(String),
+    /// Rotation is not enabled on the secret.
+    #[error(
+        "rotation is not enabled on secret `{0}`; enable it (RotateSecret / the template's RotationSchedule) before invoking the rotation function"
+    )]
+    RotationDisabled(String),
+    /// The token is not a version of the secret.
+    #[error("ClientRequestToken `{token}` is not a version of secret `{secret}`")]
+    TokenNotAVersion {
+        /// Secret.
+        secret: String,
+        /// Token.
+        token: String,
+    },
+    /// The token's version is neither current nor pending.
+    #[error(
+        "version `{token}` of secret `{secret}` is not staged AWSPENDING; another rotation may have replaced it"
+    )]
+    NotPending {
+        /// Secret.
+        secret: String,
+        /// Token.
+        token: String,
+    },
+    /// The stored credentials cannot be used.
+    #[error("the {stage} value of secret `{secret}` is not usable credentials: {source}")]
+    InvalidSecret {
+        /// Secret.
+        secret: String,
+        /// Which version.
+        stage: &'static str,
+        /// Why.
+        #[source]
+        source: SecretError,
+    },
+    /// Current and pending versions disagree on username or API URL.
+    #[error(
+        "the AWSPENDING value of secret `{0}` names another username or apiUrl than AWSCURRENT; cancel this rotation (remove AWSPENDING) and start again"
+    )]
+    PendingMismatch(String),
+    /// `setSecret`/`finishSecret` ran before `createSecret` stored a password.
+    #[error(
+        "secret `{secret}` has no AWSPENDING value for version `{token}` yet (createSecret has not run)"
+    )]
+    PendingMissing {
+        /// Secret.
+        secret: String,
+        /// Token.
+        token: String,
+    },
+    /// Secrets Manager failed.
+    #[error(transparent)]
+    SecretsManager(#[from] SecretsError),
+    /// Suomi.fi could not be asked, or answered unclearly; nothing was lost, retry later.
+    #[error("{context}: {source}")]
+    Suomifi {
+        /// What we were doing.
+        context: &'static str,
+        /// The API error.
+        #[source]
+        source: ApiError,
+    },
+    /// Suomi.fi refused the change because the last one was too recent.
+    #[error(
+        "Suomi.fi refused the change for now (cool-down after the last change: {reason}); the pending password is kept and the change is retried on the next attempt"
+    )]
+    CoolDown {
+        /// Server's reason.
+        reason: String,
+    },
+    /// Suomi.fi refused the change for another reason.
+    #[error("Suomi.fi refused the password change: {reason} (traceId {trace_id})")]
+    ChangeRefused {
+        /// Server's reason.
+        reason: String,
+        /// traceId.
+        trace_id: TraceId,
+    },
+    /// Neither the current nor the pending password is accepted.
+    #[error(
+        "Suomi.fi accepts neither the AWSCURRENT nor the AWSPENDING password of secret `{0}`: the password was changed outside this rotation or the secret is out of date; nothing was changed"
+    )]
+    DriftDetected(String),
+    /// `finishSecret` found that the pending password does not work (setSecret has not succeeded).
+    #[error(
+        "the AWSPENDING password of secret `{0}` is not accepted by Suomi.fi yet; not promoting it"
+    )]
+    PendingNotAccepted(String),
+    /// The test of DVV's recipe (token + events) failed.
+    #[error("testing the {which} password of secret `{secret}` failed: {source}")]
+    TestFailed {
+        /// Secret.
+        secret: String,
+        /// Pending or current.
+        which: &'static str,
+        /// Why.
+        #[source]
+        source: ApiError,
+    },
+}
+
+impl RotationError {
+    /// Stable name for alarms and log filters.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::InvalidEvent(_) => "InvalidEvent",
+            Self::UnknownStep(_) => "UnknownStep",
+            Self::RotationDisabled(_) => "RotationDisabled",
+            Self::TokenNotAVersion { .. } | Self::NotPending { .. } => "InvalidToken",
+            Self::InvalidSecret { .. } | Self::PendingMismatch(_) => "InvalidSecret",
+            Self::PendingMissing { .. }
+            | Self::SecretsManager(_)
+            | Self::Suomifi { .. }
+            | Self::CoolDown { .. }
+            | Self::PendingNotAccepted(_) => "Retryable",
+            Self::ChangeRefused { .. } => "ChangeRefused",
+            Self::DriftDetected(_) => "DriftDetected",
+            Self::TestFailed { .. } => "TestFailed",
+        }
+    }
+}
+
+impl From<RotationError> for lambda_runtime::Diagnostic {
+    fn from(e: RotationError) -> Self {
+        Self {
+            error_type: e.error_type().to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// Port: the Suomi.fi operations a rotation needs.
+pub trait PasswordApi: Send + Sync {
+    /// A token for these credentials.
+    fn login(
+        &self,
+        creds: &Credentials,
+    ) -> impl Future<Output = Result<AccessToken, ApiError>> + Send;
+    /// Changes `current` → `new` (one attempt).
+    fn change_password(
+        &self,
+        creds: &Credentials,
+        token: &AccessToken,
+        new: &Password,
+    ) -> impl Future<Output = Result<TraceId, ApiError>> + Send;
+    /// DVV's test: `GET /v2/events` answers 200.
+    fn read_events(
+        &self,
+        creds: &Credentials,
+        token: &AccessToken,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+}
+
+/// The real Suomi.fi adapter: one client (connection pool) per API base, created on first use.
+#[derive(Debug, Default)]
+pub struct SuomifiApi {
+    config: ClientConfig,
+    clients: Mutex<HashMap<String, SuomifiClient>>,
+}
+
+impl SuomifiApi {
+    /// An adapter using `config` for every client.
+    pub fn new(config: ClientConfig) -> Self {
+        Self {
+            config,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn client(&self, creds: &Credentials) -> Result<SuomifiClient, ApiError> {
+        let mut clients = self.clients.lock().expect("client cache lock");
+        if let Some(c) = clients.get(creds.api.as_str()) {
+            return Ok(c.clone());
+        }
+        let c = SuomifiClient::new(creds.api.clone(), self.config.clone())?;
+        clients.insert(creds.api.as_str().to_owned(), c.clone());
+        Ok(c)
+    }
+}
+
+impl PasswordApi for SuomifiApi {
+    async fn login(&self, creds: &Credentials) -> Result<AccessToken, ApiError> {
+        let t = self
+            .client(creds)?
+            .token(&creds.username, &creds.password)
+            .await?;
+        Ok(t.access_token)
+    }
+
+    async fn change_password(
+        &self,
+        creds: &Credentials,
+        token: &AccessToken,
+        new: &Password,
+    ) -> Result<TraceId, ApiError> {
+        self.client(creds)?
+            .change_password(token, &creds.password, new)
+            .await
+    }
+
+    async fn read_events(&self, creds: &Credentials, token: &AccessToken) -> Result<(), ApiError> {
+        self.client(creds)?
+            .events_page(token, None)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// Settings of the rotation.
+#[derive(Debug, Clone)]
+pub struct RotationSettings {
+    /// Publish an info notification after each successful rotation.
+    pub notify_on_success: bool,
+    /// How often `testSecret` tries the pending password before failing (a changed password may
+    /// take a moment to propagate).
+    pub test_attempts: u32,
+    /// Delay between those attempts (doubles each time).
+    pub test_backoff: Duration,
+}
+
+impl Default for RotationSettings {
+    fn default() -> Self {
+        Self {
+            notify_on_success: false,
+            test_attempts: 4,
+            test_backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+/// What a step did, returned to Secrets Manager and logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepOutcome {
+    /// The step.
+    pub step: Step,
+    /// What happened, e.g. `created`, `already_created`, `changed`, `already_changed`.
+    pub outcome: &'static str,
+}
+
+/// The rotation, generic over its ports.
+pub struct Rotator<S, A, N> {
+    secrets: S,
+    api: A,
+    notifier: N,
+    settings: RotationSettings,
+}
+
+/// Result of preflight.
+enum Preflight {
+    /// The token is already `AWSCURRENT`.
+    AlreadyCurrent(SecretMeta),
+    /// The token is `AWSPENDING`: go on.
+    Pending(SecretMeta),
+}
+
+impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
+    /// A rotator over the given ports.
+    pub fn new(secrets: S, api: A, notifier: N, settings: RotationSettings) -> Self {
+        Self {
+            secrets,
+            api,
+            notifier,
+            settings,
+        }
+    }
+
+    /// Handles one invocation. Errors that need a person are also published as notifications.
+    pub async fn handle(&self, event: &RotationEvent) -> Result<StepOutcome, RotationError> {
+        let result = match event.step {
+            Step::Create => self.create(event).await,
+            Step::Set => self.set(event).await,
+            Step::Test => self.test(event).await,
+            Step::Finish => self.finish(event).await,
+        };
+        match &result {
+            Ok(outcome) => info!(
+                step = event.step.as_str(),
+                secret_id = %event.secret_id,
+                outcome = *outcome,
+                "rotation step done"
+            ),
+            Err(e) => {
+                warn!(
+                    step = event.step.as_str(),
+                    secret_id = %event.secret_id,
+                    error_type = e.error_type(),
+                    trace_id = trace_of(e).unwrap_or("-"),
+                    error = %e,
+                    "rotation step failed"
+                );
+                if let Some(alert) = alert_for(event, e) {
+                    if let Err(n) = self.notifier.publish(&alert).await {
+                        warn!(error = %n, "could not publish the rotation alert");
+                    }
+                }
+            }
+        }
+        result.map(|outcome| StepOutcome {
+            step: event.step,
+            outcome,
+        })
+    }
+
+    /// The state check every step starts with, as AWS's rotation template does.
+    async fn preflight(&self, ev: &RotationEvent) -> Result<Preflight, RotationError> {
+        let meta = self.secrets.describe(&ev.secret_id).await?;
+        if !meta.rotation_enabled {
+            return Err(RotationError::RotationDisabled(ev.secret_id.clone()));
+        }
+        let Some(stages) = meta.stages_of(&ev.token) else {
+            return Err(RotationError::TokenNotAVersion {
+                secret: ev.secret_id.clone(),
+                token: ev.token.clone(),
+            });
+        };
+        if stages.iter().any(|s| s == AWSCURRENT) {
+            return Ok(Preflight::AlreadyCurrent(meta));
+        }
+        if !stages.iter().any(|s| s == AWSPENDING) {
+            return Err(RotationError::NotPending {
+                secret: ev.secret_id.clone(),
+                token: ev.token.clone(),
+            });
+        }
+        Ok(Preflight::Pending(meta))
+    }
+
+    async fn current(&self, ev: &RotationEvent) -> Result<Credentials, RotationError> {
+        let value = self
+            .secrets
+            .get_value(&ev.secret_id, None, AWSCURRENT)
+            .await?;
+        let value = value.ok_or_else(|| RotationError::InvalidSecret {
+            secret: ev.secret_id.clone(),
+            stage: AWSCURRENT,
+            source: SecretError::NotJsonObject("the AWSCURRENT version has no value".into()),
+        })?;
+        Credentials::parse(&value).map_err(|source| RotationError::InvalidSecret {
+            secret: ev.secret_id.clone(),
+            stage: AWSCURRENT,
+            source,
+        })
+    }
+
+    async fn pending(&self, ev: &RotationEvent) -> Result<Option<Credentials>, RotationError> {
+        let Some(value) = self
+            .secrets
+            .get_value(&ev.secret_id, Some(&ev.token), AWSPENDING)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Credentials::parse(&value)
+            .map(Some)
+            .map_err(|source| RotationError::InvalidSecret {
+                secret: ev.secret_id.clone(),
+                stage: AWSPENDING,
+                source,
+            })
+    }
+
+    async fn pending_required(
+        &self,
+        ev: &RotationEvent,
+        current: &Credentials,
+    ) -> Result<Credentials, RotationError> {
+        let pending = self
+            .pending(ev)
+            .await?
+            .ok_or_else(|| RotationError::PendingMissing {
+                secret: ev.secret_id.clone(),
+                token: ev.token.clone(),
+            })?;
+        if pending.username != current.username || pending.api != current.api {
+            return Err(RotationError::PendingMismatch(ev.secret_id.clone()));
+        }
+        Ok(pending)
+    }
+
+    async fn create(&self, ev: &RotationEvent) -> Result<&'static str, RotationError> {
+        if let Preflight::AlreadyCurrent(_) = self.preflight(ev).await? {
+            return Ok("already_current");
+        }
+        // Validate the current secret first: a malformed secret changes nothing.
+        let current = self.current(ev).await?;
+        if self.pending(ev).await?.is_some() {
+            return Ok("already_created");
+        }
+        let new = current.with_password(password::generate());
+        match self
+            .secrets
+            .put_pending(&ev.secret_id, &ev.token, &new.to_secret_string())
+            .await
+        {
+            Ok(()) => Ok("created"),
+            // A concurrent createSecret stored its own password for this token first: keep that.
+            Err(e)
+                if e.code.as_deref() == Some("ResourceExistsException")
+                    && self.pending(ev).await?.is_some() =>
+            {
+                Ok("already_created")
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether these credentials obtain a token. `Ok(None)` = refused (400).
+    async fn try_login(
+        &self,
+        creds: &Credentials,
+        context: &'static str,
+    ) -> Result<Option<AccessToken>, RotationError> {
+        match self.api.login(creds).await {
+            Ok(t) => Ok(Some(t)),
+            Err(ApiError::AuthenticationFailed { .. }) => Ok(None),
+            Err(source) => Err(RotationError::Suomifi { context, source }),
+        }
+    }
+
+    async fn set(&self, ev: &RotationEvent) -> Result<&'static str, RotationError> {
+        if let Preflight::AlreadyCurrent(_) = self.preflight(ev).await? {
+            return Ok("already_current");
+        }
+        let current = self.current(ev).await?;
+        let pending = self.pending_required(ev, &current).await?;
+        if pending.password == current.password {
+            return Ok("nothing_to_change");
+        }
+        // 1. Did the change already happen (lost response, crash, a concurrent run)?
+        if self
+            .try_login(&pending, "probing the pending password")
+            .await?
+            .is_some()
+        {
+            return Ok("already_changed");
+        }
+        // 2. Log in with the current password and change it.
+        let Some(token) = self
+            .try_login(&current, "logging in with the current password")
+            .await?
+        else {
+            // A concurrent run may have changed it between our two logins: look once more.
+            if self
+                .try_login(&pending, "probing the pending password")
+                .await?
+                .is_some()
+            {
+                return Ok("already_changed");
+            }
+            return Err(RotationError::DriftDetected(ev.secret_id.clone()));
+        };
+        let change = self
+            .api
+            .change_password(&current, &token, &pending.password)
+            .await;
+        let error = match change {
+            Ok(trace_id) => {
+                info!(secret_id = %ev.secret_id, trace_id = %trace_id, "Suomi.fi password changed");
+                return Ok("changed");
+            }
+            Err(e) => e,
+        };
+        // 3. The change failed or its answer was lost: the pending password tells what happened.
+        warn!(secret_id = %ev.secret_id, kind = error.kind(), trace_id = error.trace_id().unwrap_or("-"), "change-password did not confirm; probing the pending password");
+        if self
+            .try_login(
+                &pending,
+                "probing the pending password after a failed change",
+            )
+            .await?
+            .is_some()
+        {
+            return Ok("changed_response_lost");
+        }
+        match error {
+            ApiError::PasswordChangeRefused { reason, trace_id } => {
+                if is_cool_down(&reason) {
+                    Err(RotationError::CoolDown { reason })
+                } else {
+                    Err(RotationError::ChangeRefused { reason, trace_id })
+                }
+            }
+            source => Err(RotationError::Suomifi {
+                context: "changing the password",
+                source,
+            }),
+        }
+    }
+
+    async fn test(&self, ev: &RotationEvent) -> Result<&'static str, RotationError> {
+        if let Preflight::AlreadyCurrent(_) = self.preflight(ev).await? {
+            return Ok("already_current");
+        }
+        let current = self.current(ev).await?;
+        // With RotateImmediately=false Secrets Manager runs only testSecret, on a pending version
+        // that holds no new password: then the current credentials are what is tested.
+        let (creds, which) = match self.pending(ev).await? {
+            Some(p) => (p, "pending"),
+            None => (current, "current"),
+        };
+        let mut delay = self.settings.test_backoff;
+        let attempts = self.settings.test_attempts.max(1);
+        for attempt in 1..=attempts {
+            let result = match self.api.login(&creds).await {
+                Ok(token) => self.api.read_events(&creds, &token).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => {
+                    return Ok(if which == "pending" {
+                        "pending_works"
+                    } else {
+                        "current_works"
+                    });
+                }
+                Err(e)
+                    if attempt < attempts
+                        && matches!(
+                            e,
+                            ApiError::AuthenticationFailed { .. } | ApiError::Unauthorized { .. }
+                        ) =>
+                {
+                    // A just-changed password may take a moment to propagate.
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(source) => {
+                    return Err(RotationError::TestFailed {
+                        secret: ev.secret_id.clone(),
+                        which,
+                        source,
+                    });
+                }
+            }
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
+
+    async fn finish(&self, ev: &RotationEvent) -> Result<&'static str, RotationError> {
+        let meta = match self.preflight(ev).await? {
+            Preflight::AlreadyCurrent(meta) => {
+                // A previous finish may have stopped between its two updates: tidy up.
+                if meta
+                    .stages_of(&ev.token)
+                    .is_some_and(|s| s.iter().any(|s| s == AWSPENDING))
+                {
+                    self.secrets
+                        .update_stage(&ev.secret_id, AWSPENDING, None, Some(&ev.token))
+                        .await?;
+                    return Ok("pending_label_removed");
+                }
+                return Ok("already_current");
+            }
+            Preflight::Pending(meta) => meta,
+        };
+        let current = self.current(ev).await?;
+        let pending = self.pending_required(ev, &current).await?;
+        // Never promote a password Suomi.fi does not accept: that would leave the working one
+        // only in AWSPREVIOUS.
+        if pending.password != current.password
+            && self
+                .try_login(
+                    &pending,
+                    "checking the pending password before promoting it",
+                )
+                .await?
+                .is_none()
+        {
+            return Err(RotationError::PendingNotAccepted(ev.secret_id.clone()));
+        }
+        let old = meta.version_with(AWSCURRENT).map(str::to_owned);
+        self.secrets
+            .update_stage(&ev.secret_id, AWSCURRENT, Some(&ev.token), old.as_deref())
+            .await?;
+        self.secrets
+            .update_stage(&ev.secret_id, AWSPENDING, None, Some(&ev.token))
+            .await?;
+        if self.settings.notify_on_success {
+            let mut a = Alert::new(
+                format!("rotation/{}", meta.name),
+                Severity::Info,
+                format!("password rotated ({})", meta.name),
+                "rotate-password",
+            )
+            .detail("Secret", &meta.name)
+            .detail("New version", &ev.token);
+            a.what_happened =
+                "The Suomi.fi REST API password was changed and the secret updated.".into();
+            a.why_it_matters = "DVV asks for regular rotation; nothing to do.".into();
+            if let Err(e) = self.notifier.publish(&a).await {
+                warn!(error = %e, "could not publish the success notice");
+            }
+        }
+        Ok("promoted")
+    }
+}
+
+/// DVV documents a delay before another change is allowed but not its wording; these are the
+/// words such a refusal is likely to use. Anything else is reported as a refusal.
+fn is_cool_down(reason: &str) -> bool {
+    let r = reason.to_lowercase();
+    [
+        "too soon", "recent", "delay", "wait", "later", "frequent", "cool",
+    ]
+    .iter()
+    .any(|w| r.contains(w))
+}
+
+fn trace_of(e: &RotationError) -> Option<&str> {
+    match e {
+        RotationError::Suomifi { source, .. } | RotationError::TestFailed { source, .. } => {
+            source.trace_id()
+        }
+        RotationError::ChangeRefused { trace_id, .. } => trace_id.0.as_deref(),
+        _ => None,
+    }
+}
+
+/// The notification for errors that need a person; `None` for those Secrets Manager's retries fix.
+fn alert_for(ev: &RotationEvent, e: &RotationError) -> Option<Alert> {
+    let key = format!("rotation/{}", ev.secret_id);
+    let secret = &ev.secret_id;
+    let (severity, title, why, steps): (Severity, String, &str, Vec<String>) = match e {
+        RotationError::DriftDetected(_) => (
+            Severity::Critical,
+            format!("password drift: neither stored password works ({secret})"),
+            "Every system using this secret is locked out of the Suomi.fi Messages API until the secret holds the password Suomi.fi accepts.",
+            vec![
+                "Find out who changed the Suomi.fi API password outside the rotation (or restored an old secret).".into(),
+                format!("Store the password that works: `suomifi-ops import-password --secret-id {secret}` (it verifies the password against Suomi.fi before storing it)."),
+                "If nobody knows it, ask DVV (organisaatiopalvelut@dvv.fi) to reset the API password, then import it as above.".into(),
+                format!("Cancel the stuck rotation: `aws secretsmanager cancel-rotate-secret --secret-id {secret}`, then start a new one."),
+            ],
+        ),
+        RotationError::ChangeRefused { .. } => (
+            Severity::Warning,
+            format!("password change refused by Suomi.fi ({secret})"),
+            "The current password still works, but rotation cannot finish; DVV requires rotating at least every six months.",
+            vec![
+                "Read the reason below; a policy refusal means the generated password was not accepted.".into(),
+                format!("Cancel this rotation (`aws secretsmanager cancel-rotate-secret --secret-id {secret}`) and remove the AWSPENDING label; the next rotation generates a new password."),
+                "Give DVV support the traceId if the reason is unclear.".into(),
+            ],
+        ),
+        RotationError::InvalidSecret { .. } | RotationError::PendingMismatch(_) => (
+            Severity::Critical,
+            format!("rotation stopped: the secret is malformed ({secret})"),
+            "Rotation cannot run until the secret holds valid credentials JSON; the password keeps ageing.",
+            vec![format!(
+                "Fix the secret value: {{\"username\": \"<system id>\", \"password\": \"...\", \"apiUrl\": \"https://api.messages.suomi.fi\"}} (use `suomifi-ops import-password --secret-id {secret}`)."
+            )],
+        ),
+        RotationError::RotationDisabled(_) | RotationError::TokenNotAVersion { .. } | RotationError::NotPending { .. } => (
+            Severity::Warning,
+            format!("rotation invoked in an unexpected state ({secret})"),
+            "Nothing was changed, but rotation is not running as configured.",
+            vec!["Check the secret's rotation configuration and its version stages (`aws secretsmanager describe-secret`).".into()],
+        ),
+        _ => return None,
+    };
+    let mut a = Alert::new(key, severity, title, "rotate-password")
+        .detail("Secret", secret)
+        .detail("Step", ev.step.as_str())
+        .detail("Error type", e.error_type());
+    if let Some(t) = trace_of(e) {
+        a = a.detail("Suomi.fi traceId", t);
+    }
+    a.what_happened = e.to_string();
+    a.why_it_matters = why.to_owned();
+    a.next_steps = steps;
+    Some(a)
+}
+
+#[cfg(test)]
+mod tests;
