@@ -1,0 +1,55 @@
+# Two commands matter: `make demo` (the main job, locally, against the stand-ins) and `make test`
+# (everything CI checks). Both install what they need.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+PY ?= python3
+VENV := .venv
+STANDINS := $(VENV)/standins/.installed
+INFRA := $(VENV)/infra/.installed
+CHECKOV := $(VENV)/checkov/.installed
+
+.PHONY: all venv build lint unit test test-rust infra-check demo bench fuzz clean
+
+all: test
+
+# Python stand-ins and offline IaC tools, each in its own virtualenv (their pins conflict).
+$(VENV)/%/.installed: tools/requirements-%.txt
+	$(PY) -m venv $(VENV)/$*
+	$(VENV)/$*/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+venv: $(STANDINS) $(INFRA) $(CHECKOV)
+
+build:
+	$(CARGO) build --workspace --bins
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Unit tests only: no stand-ins needed.
+unit:
+	$(CARGO) test --workspace --lib --bins
+
+# All Rust tests, including those against moto, the Suomi.fi sandbox and the Lambda Runtime API.
+test-rust: $(STANDINS) build
+	$(CARGO) test --workspace
+
+infra-check: $(INFRA) $(CHECKOV)
+	tools/infra-check.sh
+
+test: venv lint test-rust infra-check
+	@echo "make test: all checks passed"
+
+demo: $(STANDINS)
+	$(CARGO) build --release --bins
+	tools/demo.sh
+
+bench: $(STANDINS)
+	$(CARGO) build --release --bins
+	tools/bench.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV)
