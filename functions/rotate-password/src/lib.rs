@@ -398,10 +398,10 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
                     error = %e,
                     "rotation step failed"
                 );
-                if let Some(alert) = alert_for(event, e) {
-                    if let Err(n) = self.notifier.publish(&alert).await {
-                        warn!(error = %n, "could not publish the rotation alert");
-                    }
+                if let Some(alert) = alert_for(event, e)
+                    && let Err(n) = self.notifier.publish(&alert).await
+                {
+                    warn!(error = %n, "could not publish the rotation alert");
                 }
             }
         }

@@ -110,12 +110,10 @@ impl SecretStore for FakeSecrets {
         from: Option<&str>,
     ) -> Result<(), SecretsError> {
         let mut st = self.0.lock().unwrap();
-        if let Some(f) = from {
-            if let Some(v) = st.versions.get_mut(f) {
-                v.1.retain(|s| s != stage);
-                if stage == AWSCURRENT {
-                    v.1.push("AWSPREVIOUS".into());
-                }
+        if let Some(v) = from.and_then(|f| st.versions.get_mut(f)) {
+            v.1.retain(|s| s != stage);
+            if stage == AWSCURRENT {
+                v.1.push("AWSPREVIOUS".into());
             }
         }
         if let Some(t) = to {
