@@ -436,3 +436,35 @@ fn cool_down_wording_is_recognised() {
         "Password does not meet the policy: no symbol"
     ));
 }
+
+#[test]
+fn the_event_fixtures_parse_into_their_steps() {
+    for (json, step) in [
+        (
+            include_str!("../../../events/rotation-createSecret.json"),
+            Step::Create,
+        ),
+        (
+            include_str!("../../../events/rotation-setSecret.json"),
+            Step::Set,
+        ),
+        (
+            include_str!("../../../events/rotation-testSecret.json"),
+            Step::Test,
+        ),
+        (
+            include_str!("../../../events/rotation-finishSecret.json"),
+            Step::Finish,
+        ),
+    ] {
+        let ev = RotationEvent::from_json(serde_json::from_str(json).unwrap()).unwrap();
+        assert_eq!(ev.step, step);
+        assert!(ev.secret_id.starts_with("arn:aws:secretsmanager:"));
+    }
+    // A scheduled event is not a rotation event.
+    let err = RotationEvent::from_json(
+        serde_json::from_str(include_str!("../../../events/scheduled-rule.json")).unwrap(),
+    )
+    .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidEvent");
+}
