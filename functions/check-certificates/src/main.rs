@@ -1,10 +1,56 @@
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+//! check-certificates — the Lambda function that watches certificate expiry and applies DVV's
+//! certificate-change rule. This file only wires: telemetry, configuration (read once, typed),
+//! SDK clients (built once), and the runtime loop. The logic is in the library.
+//!
+//! Environment (the infrastructure template sets exactly these):
+//! - `CERT_TARGETS` — JSON array of targets: `{"name", one of "tls": "host:port" (+ "sni"), "secret": "<id>" (+ "jsonKey", "passwordKey"), "acm": "<arn>", and optionally "role": "signing"}`; see the README
+//! - `STATE_TABLE` — DynamoDB table (partition key `pk`) for alert state and the remembered certificate of each target
+//! - `ALERT_TOPIC_ARN` — SNS topic for notifications; unset: notifications are only logged
+//! - `THRESHOLD_DAYS` — days before expiry at which to notify, once each (default "60,30,14,7,3,1")
+//! - `REMINDER_HOURS` — reminder interval below the last threshold and while expired (default 24)
+//! - `PROBE_TIMEOUT_SECONDS` — budget for fetching one target's certificate (default 10)
+//! - `PROBE_CONCURRENCY` — how many targets are fetched at once (default 16)
+//!
+//! AWS endpoints and credentials come the standard SDK way (`AWS_REGION`, `AWS_ENDPOINT_URL`,
+//! `AWS_ENDPOINT_URL_<SERVICE>` for local stand-ins).
+
+use check_certificates::sources::{AcmClientSource, SecretsManagerSource};
+use check_certificates::{Checker, Config, Ports, handle};
+use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
+use suomifi_shared::clock::SystemClock;
+use suomifi_shared::notify::{AnyNotifier, NoNotifier, SnsNotifier};
+use suomifi_shared::state::DynamoStateStore;
+use suomifi_shared::tlsprobe::TlsProber;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_runtime::run(service_fn(|_e: LambdaEvent<Value>| async {
-        Ok::<_, Error>(Value::Null)
+async fn main() -> Result<(), lambda_runtime::Error> {
+    suomifi_shared::telemetry::init();
+    let config = match Config::from_lookup(|var| std::env::var(var).ok()) {
+        Ok(config) => config,
+        Err(e) => {
+            // Fail the init phase with one clear, structured line instead of failing every run.
+            tracing::error!(error_type = "CheckCertificates.Config", error = %e, "configuration refused");
+            std::process::exit(2);
+        }
+    };
+    let sdk = suomifi_shared::aws::load_config().await;
+    let notifier = match &config.alert_topic_arn {
+        Some(arn) => AnyNotifier::Sns(SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), arn)),
+        None => AnyNotifier::None(NoNotifier),
+    };
+    let ports = Ports {
+        tls: TlsProber::new(),
+        secrets: SecretsManagerSource::new(aws_sdk_secretsmanager::Client::new(&sdk)),
+        acm: AcmClientSource::new(aws_sdk_acm::Client::new(&sdk)),
+        store: DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&sdk), &config.state_table),
+        notifier,
+        clock: SystemClock,
+    };
+    let checker = Checker::new(config, ports);
+    let checker = &checker;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handle(checker, event.payload).await
     }))
     .await
 }
