@@ -1,1 +1,847 @@
-//! check-retrieval
+//! check-retrieval: proves, every scheduled run, that citizens' messages sent to the organisation
+//! through Suomi.fi Messages are retrieved in time — and alerts when they are not.
+//!
+//! Suomi.fi watches whether an organisation retrieves its end users' messages but does not tell
+//! the organisation when that alarm triggers, and since 2025 it deletes end-user data from the
+//! API 60 days after it was recorded. A stalled retrieval that nobody notices becomes lost
+//! messages. Each run therefore checks:
+//!
+//! 1. **Credentials and API**: a token with the secret's `AWSCURRENT` password (catching a
+//!    rotation gone wrong), `GET /v2/events` answering 200, latency and TLS version.
+//! 2. **Retriever heartbeat**: the retriever's checkpoint parameter
+//!    ([`suomifi_shared::checkpoint`]) must have been written recently.
+//! 3. **Backlog**: the events from the retriever's continuation token onward, read-only, counting
+//!    `Electronic message from end user` events: how many wait, per service, the oldest's age and
+//!    the days left before Suomi.fi deletes it.
+//! 4. **Password age**: from the secret's rotation metadata.
+//!
+//! Every finding goes through the shared [`AlertLifecycle`] (open once, remind, escalate,
+//! resolve). The rules are in [`evaluate`] (pure), the alert texts in [`render`], the report in
+//! [`report`]; [`Checker::run`] ties them together over the [`ports`].
+//!
+//! # Failing loudly, but only for the right reason
+//!
+//! A run whose subject is broken — Suomi.fi unreachable (5xx after retries, timeout), the
+//! password refused, the checkpoint missing — is a **successful run** that returns a report with
+//! status `critical` and publishes an alert: that is the check doing its job. The Lambda
+//! invocation fails only when the watcher itself is broken: the state table (DynamoDB) or the
+//! alert topic (SNS) cannot be used, so an alert could be lost. An alarm on the function's
+//! `Errors` metric therefore always means "the watcher is broken", never "Suomi.fi is down".
+
+pub mod adapters;
+pub mod backlog;
+pub mod config;
+pub mod evaluate;
+pub mod ports;
+pub mod render;
+pub mod report;
+#[cfg(test)]
+mod tests;
+
+use crate::backlog::{ScanLimits, ScanOutcome, Stop};
+use crate::evaluate::{Heartbeat, HeartbeatVerdict, Thresholds};
+use crate::ports::{CheckpointSource, CredentialsError, CredentialsSource, TlsInspector};
+use crate::render::AlertKeys;
+use crate::report::{
+    AlertReport, BacklogReport, CheckpointReport, CredentialsReport, HeartbeatReport,
+    PasswordReport, Report, Status,
+};
+use std::time::{Duration as StdDuration, Instant, SystemTime};
+use suomifi_shared::alerts::{AlertLifecycle, LifecycleError};
+use suomifi_shared::checkpoint::Checkpoint;
+use suomifi_shared::clock::Clock;
+use suomifi_shared::notify::{Alert, Notifier};
+use suomifi_shared::state::{StateError, StateStore};
+use suomifi_shared::suomifi::{ApiError, ClientConfig, SuomifiClient, Token};
+use time::OffsetDateTime;
+
+/// How long before the Lambda deadline the scan stops reading pages, leaving time to write the
+/// alert state and publish.
+pub const DEADLINE_MARGIN: StdDuration = StdDuration::from_secs(15);
+
+/// What a run needs besides its ports.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `SUOMIFI_SECRET_ID`.
+    pub secret_id: String,
+    /// The thresholds.
+    pub thresholds: Thresholds,
+    /// `REMINDER_HOURS`.
+    pub reminder: time::Duration,
+    /// Suomi.fi client timeouts and retries.
+    pub client: ClientConfig,
+    /// Most event pages one run reads.
+    pub max_pages: u32,
+}
+
+impl Settings {
+    /// Settings from the validated configuration, with the default client and page bound.
+    pub fn from_config(config: &config::Config) -> Self {
+        Self {
+            secret_id: config.secret_id.clone(),
+            thresholds: config.thresholds,
+            reminder: config.reminder,
+            client: ClientConfig::default(),
+            max_pages: backlog::MAX_PAGES_PER_RUN,
+        }
+    }
+}
+
+/// The ports a [`Checker`] runs over.
+#[derive(Debug, Clone)]
+pub struct Ports<Cr, Ck, S, N, C, T> {
+    /// The credentials secret.
+    pub credentials: Cr,
+    /// The retriever's checkpoint; `None` when `CHECKPOINT_PARAMETER` is not set.
+    pub checkpoint: Option<Ck>,
+    /// Alert state and this checker's own cursor.
+    pub store: S,
+    /// Where alerts go.
+    pub notifier: N,
+    /// The time.
+    pub clock: C,
+    /// The TLS version probe.
+    pub tls: T,
+}
+
+/// A run failed because the watcher itself is broken (see the crate docs for why only then).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// Alert state could not be written or an alert could not be published. The report of the
+    /// run is kept (it was logged).
+    #[error("{} alert(s) could not be recorded or published: {}", .failures.len(), join(.failures))]
+    Alerting {
+        /// Each failure.
+        failures: Vec<LifecycleError>,
+        /// The report the run produced.
+        report: Box<Report>,
+    },
+    /// The state table failed while reading or writing this checker's own cursor.
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+fn join(errors: &[LifecycleError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl CheckError {
+    /// A stable name for the Lambda error type (alarms and log filters match on it).
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Alerting { .. } => "AlertingFailed",
+            Self::State(_) => "StateTableFailed",
+        }
+    }
+}
+
+impl From<CheckError> for lambda_runtime::Diagnostic {
+    fn from(e: CheckError) -> Self {
+        Self {
+            error_type: e.error_type().to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// The Lambda deadline (milliseconds since the epoch, from the invocation context) as an
+/// `Instant`, less [`DEADLINE_MARGIN`]. `None` when the deadline is unknown (0).
+pub fn scan_deadline(deadline_epoch_ms: u64, now: SystemTime) -> Option<Instant> {
+    if deadline_epoch_ms == 0 {
+        return None;
+    }
+    let now_ms = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let remaining = StdDuration::from_millis(deadline_epoch_ms.saturating_sub(now_ms));
+    Some(Instant::now() + remaining.saturating_sub(DEADLINE_MARGIN))
+}
+
+/// What a check concluded about one alert key.
+enum Verdict {
+    /// A problem now: open, remind or escalate.
+    Problem(Alert, u32),
+    /// All well now: resolve if open.
+    Healthy(Alert),
+    /// Not evaluated this run (a prerequisite failed): leave the alert as it is.
+    Unknown,
+}
+
+/// A logged-in API session.
+struct Session {
+    client: SuomifiClient,
+    token: Token,
+    username: String,
+    api: String,
+}
+
+/// The outcome of reading the secret and logging in.
+struct Login {
+    cred: CredentialsReport,
+    session: Option<Session>,
+    /// The credentials/API finding (replaced once `GET /v2/events` has been tried).
+    verdict: Verdict,
+    tls_version: Option<String>,
+    tls_note: Option<String>,
+}
+
+/// The checkpoint read and evaluated.
+struct CheckpointCheck {
+    report: CheckpointReport,
+    verdict: Verdict,
+    /// `None` when the checkpoint is unusable or its date is distrusted.
+    heartbeat: Option<Heartbeat>,
+    /// Where the retriever resumes; `None` when the checkpoint is unusable.
+    from_token: Option<String>,
+}
+
+impl CheckpointCheck {
+    /// The token could not be tried against the API this run: a well-formed checkpoint is then
+    /// no proof that an open checkpoint alert (say, "token refused") has cleared.
+    fn token_unverified(&mut self) {
+        if matches!(self.verdict, Verdict::Healthy(_)) {
+            self.verdict = Verdict::Unknown;
+        }
+    }
+}
+
+/// The check, over its ports.
+pub struct Checker<Cr, Ck, S, N, C, T> {
+    credentials: Cr,
+    checkpoint: Option<Ck>,
+    lifecycle: AlertLifecycle<S, N, C>,
+    clock: C,
+    tls: T,
+    settings: Settings,
+    keys: AlertKeys,
+}
+
+impl<Cr, Ck, S, N, C, T> Checker<Cr, Ck, S, N, C, T>
+where
+    Cr: CredentialsSource,
+    Ck: CheckpointSource,
+    S: StateStore,
+    N: Notifier,
+    C: Clock + Clone,
+    T: TlsInspector,
+{
+    /// A checker with `settings` over `ports`.
+    pub fn new(settings: Settings, ports: Ports<Cr, Ck, S, N, C, T>) -> Self {
+        let keys = AlertKeys::new(
+            &settings.secret_id,
+            ports.checkpoint.as_ref().map(|c| c.name()),
+        );
+        Self {
+            credentials: ports.credentials,
+            checkpoint: ports.checkpoint,
+            lifecycle: AlertLifecycle::new(
+                ports.store,
+                ports.notifier,
+                ports.clock.clone(),
+                settings.reminder,
+            ),
+            clock: ports.clock,
+            tls: ports.tls,
+            settings,
+            keys,
+        }
+    }
+
+    /// The alert keys this checker uses.
+    pub fn keys(&self) -> &AlertKeys {
+        &self.keys
+    }
+
+    /// The document key of this checker's own cursor (unwatched mode).
+    pub fn cursor_key(&self) -> String {
+        format!(
+            "retrieval/cursor/{}",
+            render::secret_label(&self.settings.secret_id)
+        )
+    }
+
+    /// One run, as the Lambda handler does it: the check, then the report logged as one
+    /// structured line and its metrics printed in Embedded Metric Format. Returns the report.
+    pub async fn handle(&self, deadline: Option<Instant>) -> Result<Report, CheckError> {
+        let result = self.run(deadline).await;
+        let report = match &result {
+            Ok(r) => r,
+            Err(CheckError::Alerting { report, .. }) => report,
+            Err(CheckError::State(_)) => return result,
+        };
+        log_report(report);
+        let metrics = report.metrics();
+        if !metrics.is_empty() {
+            suomifi_shared::telemetry::emit_metrics(report.checked_at, &[], &metrics);
+        }
+        result
+    }
+
+    /// The check: evaluates everything, drives the alert lifecycle, and returns the report.
+    /// Errors only when alert state or publishing fails (see the crate docs).
+    pub async fn run(&self, deadline: Option<Instant>) -> Result<Report, CheckError> {
+        let now = self.clock.now();
+        let th = self.settings.thresholds;
+        let mut notes = Vec::new();
+
+        // 4. Password age: independent of everything else.
+        let (password_age, password_verdict) = self.check_password(now).await;
+        // 1. Credentials: read the secret and log in.
+        let mut login = self.login().await;
+        // 2. The retriever's checkpoint and heartbeat (watched mode).
+        let mut checkpoint = self.read_checkpoint(now).await;
+        // 3. Backlog (watched) or messages seen (unwatched); both also prove GET /v2/events.
+        let mut backlog = None;
+        let mut seen = None;
+        if login.session.is_none()
+            && let Some(cp) = checkpoint.as_mut()
+        {
+            cp.token_unverified();
+        }
+        if let Some(session) = &login.session {
+            let limits = ScanLimits {
+                max_pages: self.settings.max_pages,
+                deadline,
+            };
+            match checkpoint.as_mut() {
+                None => {
+                    notes.push(
+                        "CHECKPOINT_PARAMETER is not set: retrieval itself is not watched (no \
+                         heartbeat, no backlog). `seen` counts the end-user messages this \
+                         checker saw since its previous run."
+                            .to_owned(),
+                    );
+                    let (report, verdict) = self
+                        .scan_unwatched(session, &mut login.cred, limits, now, &mut notes)
+                        .await?;
+                    seen = Some(report);
+                    login.verdict = verdict;
+                }
+                Some(cp) => {
+                    let (verdict, found) = self
+                        .scan_watched(session, &mut login.cred, cp, limits, now)
+                        .await;
+                    login.verdict = verdict;
+                    if let Some((report, _, _)) = &found
+                        && !report.complete
+                    {
+                        notes.push(format!(
+                            "The backlog scan stopped after {} pages before the end of the \
+                             feed: counts are lower bounds.",
+                            report.pages_read
+                        ));
+                    }
+                    backlog = found;
+                }
+            }
+        }
+
+        // The heartbeat alert is built last: it quotes the backlog.
+        let heartbeat = checkpoint.as_ref().and_then(|cp| cp.heartbeat);
+        let heartbeat_verdict = match (&self.keys.heartbeat, heartbeat, &self.checkpoint) {
+            (Some(key), Some(hb), Some(source)) => match hb.verdict {
+                HeartbeatVerdict::Fresh => {
+                    Verdict::Healthy(render::heartbeat_ok(key, source.name(), &hb))
+                }
+                HeartbeatVerdict::Stale(severity) => Verdict::Problem(
+                    render::heartbeat_stale(
+                        key,
+                        source.name(),
+                        severity,
+                        &hb,
+                        backlog.as_ref().map(|(_, eval, _)| eval),
+                        &th,
+                    ),
+                    0,
+                ),
+                HeartbeatVerdict::InTheFuture => Verdict::Unknown,
+            },
+            _ => Verdict::Unknown,
+        };
+
+        let mut findings = vec![
+            (self.keys.credentials.clone(), login.verdict),
+            (self.keys.password_age.clone(), password_verdict),
+        ];
+        let mut checkpoint_report = None;
+        let mut backlog_report = None;
+        if let (Some(cp), Some(cp_key), Some(hb_key)) =
+            (checkpoint, &self.keys.checkpoint, &self.keys.heartbeat)
+        {
+            findings.push((cp_key.clone(), cp.verdict));
+            findings.push((hb_key.clone(), heartbeat_verdict));
+            let backlog_verdict = match backlog {
+                Some((report, _, verdict)) => {
+                    backlog_report = Some(report);
+                    verdict
+                }
+                None => Verdict::Unknown,
+            };
+            findings.push((self.keys.backlog.clone(), backlog_verdict));
+            checkpoint_report = Some(cp.report);
+        }
+        let (status, alerts, failures) = self.apply(findings).await;
+
+        let mut tls_note = login.tls_note;
+        if login.tls_version.is_none() && tls_note.is_none() {
+            tls_note = Some("not probed: the credentials could not be read".to_owned());
+        }
+        let report = Report {
+            status,
+            checked_at: now,
+            retrieval_watched: self.checkpoint.is_some(),
+            credentials: login.cred,
+            password_age,
+            checkpoint: checkpoint_report,
+            heartbeat: heartbeat.map(|hb| HeartbeatReport {
+                updated_at: hb.updated_at,
+                age_minutes: evaluate::minutes(hb.age),
+                max_age_minutes: evaluate::minutes(th.heartbeat_max_age),
+                stale: matches!(hb.verdict, HeartbeatVerdict::Stale(_)),
+            }),
+            backlog: backlog_report,
+            seen,
+            tls_version: login.tls_version,
+            tls_note,
+            alerts,
+            notes,
+        };
+        if failures.is_empty() {
+            Ok(report)
+        } else {
+            Err(CheckError::Alerting {
+                failures,
+                report: Box::new(report),
+            })
+        }
+    }
+
+    /// Drives the lifecycle for every finding. Keeps going after a failure, so one broken
+    /// publish does not hide the other alerts; the failures are returned together.
+    async fn apply(
+        &self,
+        findings: Vec<(String, Verdict)>,
+    ) -> (Status, Vec<AlertReport>, Vec<LifecycleError>) {
+        let mut status = Status::Ok;
+        let mut alerts = Vec::new();
+        let mut failures = Vec::new();
+        for (key, verdict) in findings {
+            let (severity, result) = match verdict {
+                Verdict::Problem(alert, stage) => {
+                    let severity = alert.severity;
+                    status = status.max(Status::of(severity));
+                    (
+                        Some(severity),
+                        Some(self.lifecycle.problem(alert, stage).await),
+                    )
+                }
+                Verdict::Healthy(resolved) => {
+                    (None, Some(self.lifecycle.clear(&key, |_| resolved).await))
+                }
+                Verdict::Unknown => (None, None),
+            };
+            let outcome = match result {
+                None => "unknown",
+                Some(Ok(o)) => report::outcome_name(o),
+                Some(Err(e)) => {
+                    failures.push(e);
+                    "failed"
+                }
+            };
+            alerts.push(AlertReport {
+                key,
+                severity,
+                outcome,
+            });
+        }
+        (status, alerts, failures)
+    }
+
+    /// Reads the secret, probes TLS and gets a token.
+    async fn login(&self) -> Login {
+        let secret_id = self.settings.secret_id.as_str();
+        let key = &self.keys.credentials;
+        let mut login = Login {
+            cred: CredentialsReport {
+                status: "ok",
+                secret: secret_id.to_owned(),
+                ..CredentialsReport::default()
+            },
+            session: None,
+            verdict: Verdict::Unknown,
+            tls_version: None,
+            tls_note: None,
+        };
+        let creds = match self.credentials.current().await {
+            Ok(creds) => creds,
+            Err(CredentialsError::Unreadable { detail, .. }) => {
+                login.cred.status = "secretUnreadable";
+                login.verdict =
+                    Verdict::Problem(render::secret_unreadable(key, secret_id, &detail), 0);
+                login.cred.error = Some(detail);
+                return login;
+            }
+            Err(CredentialsError::Malformed { source, .. }) => {
+                let problem = source.to_string();
+                login.cred.status = "secretMalformed";
+                login.verdict =
+                    Verdict::Problem(render::secret_malformed(key, secret_id, &problem), 0);
+                login.cred.error = Some(problem);
+                return login;
+            }
+        };
+        let api = creds.api.as_str().to_owned();
+        login.cred.username = Some(creds.username.clone());
+        login.cred.api_url = Some(api.clone());
+        if creds.api.is_tls() {
+            match self.tls.negotiated_version(&creds.api).await {
+                Ok(v) => login.tls_version = Some(v),
+                Err(e) => login.tls_note = Some(format!("TLS probe failed: {e}")),
+            }
+        } else {
+            login.tls_version = Some("none".to_owned());
+        }
+        let attempt = async {
+            let client = SuomifiClient::new(creds.api.clone(), self.settings.client.clone())?;
+            let started = Instant::now();
+            let token = client.token(&creds.username, &creds.password).await?;
+            Ok::<_, ApiError>((client, token, started.elapsed()))
+        };
+        match attempt.await {
+            Ok((client, token, latency)) => {
+                login.cred.token_latency_ms = Some(latency.as_millis() as u64);
+                login.session = Some(Session {
+                    client,
+                    token,
+                    username: creds.username,
+                    api,
+                });
+            }
+            Err(e) => {
+                login.verdict = self.api_problem(&mut login.cred, &creds.username, &api, &e);
+            }
+        }
+        login
+    }
+
+    /// Reads and evaluates the retriever's checkpoint; `None` in unwatched mode.
+    async fn read_checkpoint(&self, now: OffsetDateTime) -> Option<CheckpointCheck> {
+        let (source, key) = (self.checkpoint.as_ref()?, self.keys.checkpoint.as_ref()?);
+        let parameter = source.name().to_owned();
+        let mut check = CheckpointCheck {
+            report: CheckpointReport {
+                parameter: parameter.clone(),
+                status: "ok",
+                error: None,
+            },
+            verdict: Verdict::Unknown,
+            heartbeat: None,
+            from_token: None,
+        };
+        let (status, error, verdict) = match source.read().await {
+            Err(e) => {
+                let detail = e.to_string();
+                let alert = render::checkpoint_unreadable(key, &parameter, &detail);
+                ("unreadable", Some(detail), Verdict::Problem(alert, 0))
+            }
+            Ok(None) => (
+                "missing",
+                None,
+                Verdict::Problem(render::checkpoint_missing(key, &parameter), 0),
+            ),
+            Ok(Some(value)) => match Checkpoint::parse(&value) {
+                Err(e) => {
+                    let detail = e.to_string();
+                    let alert = render::checkpoint_malformed(key, &parameter, &detail);
+                    ("malformed", Some(detail), Verdict::Problem(alert, 0))
+                }
+                Ok(cp) => {
+                    let hb = evaluate::heartbeat(cp.updated_at, now, &self.settings.thresholds);
+                    // Even a distrusted date leaves a usable token: the backlog is still counted.
+                    check.from_token = Some(cp.continuation_token);
+                    if hb.verdict == HeartbeatVerdict::InTheFuture {
+                        let alert = render::checkpoint_in_future(key, &parameter, &hb, now);
+                        ("inTheFuture", None, Verdict::Problem(alert, 0))
+                    } else {
+                        check.heartbeat = Some(hb);
+                        let ok = render::checkpoint_ok(key, &parameter);
+                        ("ok", None, Verdict::Healthy(ok))
+                    }
+                }
+            },
+        };
+        check.report.status = status;
+        check.report.error = error;
+        check.verdict = verdict;
+        Some(check)
+    }
+
+    /// Watched mode: the backlog from the retriever's token. Returns the API verdict and, when
+    /// anything was read, the backlog's report, evaluation and verdict. A token the API refuses
+    /// turns the checkpoint finding into "token refused" (and the API is probed without it).
+    async fn scan_watched(
+        &self,
+        s: &Session,
+        cred: &mut CredentialsReport,
+        cp: &mut CheckpointCheck,
+        limits: ScanLimits,
+        now: OffsetDateTime,
+    ) -> (Verdict, Option<(BacklogReport, evaluate::Backlog, Verdict)>) {
+        let Some(from) = cp.from_token.clone() else {
+            // No usable checkpoint token: still prove that GET /v2/events answers.
+            return (self.probe_api(s, cred).await, None);
+        };
+        let grace_cutoff = now - self.settings.thresholds.backlog_grace;
+        let out = backlog::scan(
+            &s.client,
+            &s.token.access_token,
+            Some(from),
+            grace_cutoff,
+            limits,
+        )
+        .await;
+        cred.events_latency_ms = out.first_page_latency.map(|d| d.as_millis() as u64);
+        match &out.stop {
+            Stop::Failed {
+                error: error @ ApiError::Client { .. },
+                on_first_page: true,
+            } => {
+                if let Some(key) = &self.keys.checkpoint {
+                    let alert = render::checkpoint_token_refused(key, &cp.report.parameter, error);
+                    cp.verdict = Verdict::Problem(alert, 0);
+                    cp.report.status = "tokenRefused";
+                    cp.report.error = Some(error.to_string());
+                }
+                (self.probe_api(s, cred).await, None)
+            }
+            Stop::Failed {
+                error,
+                on_first_page: true,
+            } => {
+                cp.token_unverified();
+                (self.api_problem(cred, &s.username, &s.api, error), None)
+            }
+            stop => {
+                let api = match stop {
+                    Stop::Failed { error, .. } => {
+                        self.api_problem(cred, &s.username, &s.api, error)
+                    }
+                    _ => Verdict::Healthy(render::credentials_ok(
+                        &self.keys.credentials,
+                        &s.username,
+                        &s.api,
+                    )),
+                };
+                let heartbeat = cp.heartbeat;
+                (
+                    api,
+                    Some(self.backlog_findings(out, heartbeat.as_ref(), now)),
+                )
+            }
+        }
+    }
+
+    async fn check_password(&self, now: OffsetDateTime) -> (PasswordReport, Verdict) {
+        let th = &self.settings.thresholds;
+        let secret_id = self.settings.secret_id.as_str();
+        let key = &self.keys.password_age;
+        let mut report = PasswordReport {
+            max_age_days: th.password_max_age.whole_days(),
+            ..PasswordReport::default()
+        };
+        match self.credentials.metadata().await {
+            Err(e) => {
+                report.error = Some(e.to_string());
+                let alert = render::password_metadata_unreadable(key, secret_id, &e.detail);
+                (report, Verdict::Problem(alert, 0))
+            }
+            Ok(meta) => {
+                let p = evaluate::password_age(&meta, now, th);
+                report.age_days = p.age.map(evaluate::days);
+                report.changed_at = p.changed_at;
+                report.basis = p.basis.map(|b| b.as_str());
+                report.rotation_enabled = Some(meta.rotation_enabled);
+                report.next_rotation_date = meta.next_rotation;
+                report.rotation_in_progress = p.rotation_in_progress;
+                report.rotation_failing = p.trouble.map(|t| match t {
+                    evaluate::RotationTrouble::LeftoverPending => "leftoverPending",
+                    evaluate::RotationTrouble::Overdue { .. } => "overdue",
+                });
+                let verdict = if p.severity.is_some() {
+                    Verdict::Problem(render::password_problem(key, secret_id, &p, &meta, th), 0)
+                } else {
+                    Verdict::Healthy(render::password_ok(key, secret_id, &p))
+                };
+                (report, verdict)
+            }
+        }
+    }
+
+    /// Records an API failure in the report and builds its finding.
+    fn api_problem(
+        &self,
+        cred: &mut CredentialsReport,
+        username: &str,
+        api: &str,
+        e: &ApiError,
+    ) -> Verdict {
+        cred.error = Some(e.to_string());
+        cred.trace_id = e.trace_id().map(str::to_owned);
+        let key = &self.keys.credentials;
+        let alert = if let ApiError::AuthenticationFailed { .. } = e {
+            cred.status = "refused";
+            render::credentials_refused(key, &self.settings.secret_id, username, api, e)
+        } else {
+            cred.status = if e.outcome_unknown() {
+                "unreachable"
+            } else {
+                "apiError"
+            };
+            render::api_failed(key, username, api, e)
+        };
+        Verdict::Problem(alert, 0)
+    }
+
+    /// One `GET /v2/events` from the start of the feed: the API check when there is no usable
+    /// continuation token to read from.
+    async fn probe_api(&self, s: &Session, cred: &mut CredentialsReport) -> Verdict {
+        let started = Instant::now();
+        match s.client.events_page(&s.token.access_token, None).await {
+            Ok(_) => {
+                cred.events_latency_ms = Some(started.elapsed().as_millis() as u64);
+                Verdict::Healthy(render::credentials_ok(
+                    &self.keys.credentials,
+                    &s.username,
+                    &s.api,
+                ))
+            }
+            Err(e) => self.api_problem(cred, &s.username, &s.api, &e),
+        }
+    }
+
+    fn backlog_findings(
+        &self,
+        out: ScanOutcome,
+        heartbeat: Option<&Heartbeat>,
+        now: OffsetDateTime,
+    ) -> (BacklogReport, evaluate::Backlog, Verdict) {
+        let th = &self.settings.thresholds;
+        let complete = out.is_complete();
+        let truncated = matches!(out.stop, Stop::PageLimit | Stop::TimeBudget);
+        let eval = evaluate::backlog(&out.counter, now);
+        let key = &self.keys.backlog;
+        let verdict = if eval.severity.is_some() {
+            // Even a partial count proves overdue messages: a lower bound is enough to alert.
+            Verdict::Problem(
+                render::backlog_overdue(key, &eval, &out.counter, complete, heartbeat, th),
+                eval.stage,
+            )
+        } else if complete {
+            Verdict::Healthy(render::backlog_ok(key, &eval, heartbeat, th))
+        } else {
+            // Nothing overdue in the part read, but the rest is unknown: leave the alert as is.
+            Verdict::Unknown
+        };
+        let report = BacklogReport::new(out.counter, &eval, th.backlog_grace, complete, truncated);
+        (report, eval, verdict)
+    }
+
+    /// Unwatched mode: count the end-user messages since this checker's own cursor, then move
+    /// the cursor (a conditional write: of two overlapping runs one moves it).
+    async fn scan_unwatched(
+        &self,
+        s: &Session,
+        cred: &mut CredentialsReport,
+        limits: ScanLimits,
+        now: OffsetDateTime,
+        notes: &mut Vec<String>,
+    ) -> Result<(BacklogReport, Verdict), CheckError> {
+        let grace_cutoff = now - self.settings.thresholds.backlog_grace;
+        let store = self.lifecycle.store();
+        let cursor_key = self.cursor_key();
+        let stored = store.get(&cursor_key).await?;
+        let version = stored.as_ref().map(|v| v.version);
+        let cursor = stored.and_then(|v| match Checkpoint::parse(&v.data.to_string()) {
+            Ok(cp) => Some(cp),
+            Err(e) => {
+                tracing::warn!(cursor = %cursor_key, error = %e, "own cursor unusable; reading from the start of the feed");
+                None
+            }
+        });
+        let since = cursor.as_ref().map(|c| c.updated_at);
+        let from = cursor.map(|c| c.continuation_token);
+        let mut out = backlog::scan(
+            &s.client,
+            &s.token.access_token,
+            from.clone(),
+            grace_cutoff,
+            limits,
+        )
+        .await;
+        if from.is_some()
+            && matches!(
+                &out.stop,
+                Stop::Failed {
+                    error: ApiError::Client { .. },
+                    on_first_page: true
+                }
+            )
+        {
+            notes.push(
+                "Suomi.fi refused this checker's own cursor; it read from the start of the \
+                 feed instead."
+                    .to_owned(),
+            );
+            out = backlog::scan(&s.client, &s.token.access_token, None, grace_cutoff, limits).await;
+        }
+        cred.events_latency_ms = out.first_page_latency.map(|d| d.as_millis() as u64);
+        let verdict = match &out.stop {
+            Stop::Failed { error, .. } => self.api_problem(cred, &s.username, &s.api, error),
+            _ => Verdict::Healthy(render::credentials_ok(
+                &self.keys.credentials,
+                &s.username,
+                &s.api,
+            )),
+        };
+        if let Some(token) = &out.resume_token {
+            let doc: serde_json::Value =
+                serde_json::from_str(&Checkpoint::new(token.clone(), now).to_json())
+                    .expect("a checkpoint serialises to a JSON object");
+            if !store.put_if(&cursor_key, &doc, version, None).await? {
+                tracing::info!(cursor = %cursor_key, "another run moved the cursor first");
+            }
+        }
+        let complete = out.is_complete();
+        let truncated = matches!(out.stop, Stop::PageLimit | Stop::TimeBudget);
+        let eval = evaluate::backlog(&out.counter, now);
+        let mut report = BacklogReport::new(
+            out.counter,
+            &eval,
+            self.settings.thresholds.backlog_grace,
+            complete,
+            truncated,
+        );
+        report.since = since;
+        Ok((report, verdict))
+    }
+}
+
+/// Logs the report as one structured line.
+fn log_report(report: &Report) {
+    let json =
+        serde_json::to_string(report).unwrap_or_else(|e| format!("{{\"unserialisable\":\"{e}\"}}"));
+    match report.status {
+        Status::Ok => tracing::info!(status = "ok", report = %json, "retrieval check report"),
+        Status::Warning => {
+            tracing::warn!(status = "warning", report = %json, "retrieval check report")
+        }
+        Status::Critical => {
+            tracing::error!(status = "critical", report = %json, "retrieval check report")
+        }
+    }
+}

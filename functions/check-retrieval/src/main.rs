@@ -1,10 +1,63 @@
+//! check-retrieval Lambda function: wiring only (the check is in the library).
+//!
+//! Invoked by a schedule (an EventBridge rule's envelope, EventBridge Scheduler's verbatim input,
+//! or `{}` — the payload is ignored); returns the JSON report.
+//!
+//! Environment:
+//! - `SUOMIFI_SECRET_ID` — name or ARN of the Secrets Manager secret holding the Suomi.fi credentials (required)
+//! - `CHECKPOINT_PARAMETER` — SSM parameter where the retriever writes its checkpoint; unset: retrieval is not watched (optional)
+//! - `STATE_TABLE` — DynamoDB table (partition key `pk`, String) for alert state and the checker's own cursor (required)
+//! - `ALERT_TOPIC_ARN` — SNS topic for alerts; unset: alerts are only logged (optional)
+//! - `HEARTBEAT_MAX_AGE_MINUTES` — alert when the checkpoint's `updatedAt` is older than this (default 30)
+//! - `BACKLOG_GRACE_MINUTES` — alert when a citizen's message has waited longer than this (default 60)
+//! - `PASSWORD_MAX_AGE_DAYS` — warn when the API password is older than this, 1–365 (default 180)
+//! - `REMINDER_HOURS` — repeat an open alert this often (default 24)
+//!
+//! AWS endpoints come from the SDK's standard configuration (`AWS_ENDPOINT_URL` for local
+//! stand-ins); the Suomi.fi API base URL comes from the secret.
+
+use check_retrieval::adapters::{ProbeTlsInspector, SecretsManagerSource, SsmCheckpointSource};
+use check_retrieval::config::{Config, Env};
+use check_retrieval::{Checker, Ports, Settings, scan_deadline};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
+use std::time::{Duration, SystemTime};
+use suomifi_shared::clock::SystemClock;
+use suomifi_shared::notify::{AnyNotifier, NoNotifier, SnsNotifier};
+use suomifi_shared::secrets::SecretsManager;
+use suomifi_shared::state::DynamoStateStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::run(service_fn(|_e: LambdaEvent<Value>| async {
-        Ok::<_, Error>(Value::Null)
+    suomifi_shared::telemetry::init();
+    let config = Config::from_env(&Env::from_process())?;
+    let aws = suomifi_shared::aws::load_config().await;
+    let notifier = match &config.alert_topic_arn {
+        Some(arn) => AnyNotifier::Sns(SnsNotifier::new(aws_sdk_sns::Client::new(&aws), arn)),
+        None => {
+            tracing::warn!("ALERT_TOPIC_ARN is not set: alerts are logged, not published");
+            AnyNotifier::None(NoNotifier)
+        }
+    };
+    let ports = Ports {
+        credentials: SecretsManagerSource::new(
+            SecretsManager::new(aws_sdk_secretsmanager::Client::new(&aws)),
+            &config.secret_id,
+        ),
+        checkpoint: config
+            .checkpoint_parameter
+            .as_ref()
+            .map(|name| SsmCheckpointSource::new(aws_sdk_ssm::Client::new(&aws), name)),
+        store: DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.state_table),
+        notifier,
+        clock: SystemClock,
+        tls: ProbeTlsInspector::new(Duration::from_secs(10)),
+    };
+    let checker = Checker::new(Settings::from_config(&config), ports);
+    let checker = &checker;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let deadline = scan_deadline(event.context.deadline, SystemTime::now());
+        checker.handle(deadline).await
     }))
     .await
 }
