@@ -189,12 +189,10 @@ async fn a_full_rotation_changes_the_password_keeps_the_old_one_as_previous() {
     assert_eq!(current["apiUrl"], fx.sandbox.base_url());
     assert_eq!(fx.sandbox.state().password_changes, 1);
     fx.assert_no_secret_in_logs(&[]);
-    // The decisions are logged as structured lines.
-    assert!(
-        fx.f.logs().contains("\"outcome\":\"changed\""),
-        "{}",
-        fx.f.logs()
-    );
+    // The decisions are logged as structured lines, and the success is a metric (EMF).
+    let logs = fx.f.logs();
+    assert!(logs.contains("\"outcome\":\"changed\""), "{logs}");
+    assert!(logs.contains("\"RotationSucceeded\":1.0"), "{logs}");
 }
 
 #[tokio::test]

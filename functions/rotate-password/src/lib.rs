@@ -685,6 +685,16 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
         self.secrets
             .update_stage(&ev.secret_id, AWSPENDING, None, Some(&ev.token))
             .await?;
+        // For the dashboard and the "no successful rotation lately" alarm.
+        suomifi_shared::telemetry::emit_metrics(
+            time::OffsetDateTime::now_utc(),
+            &[],
+            &[suomifi_shared::telemetry::Metric {
+                name: "RotationSucceeded",
+                value: 1.0,
+                unit: "Count",
+            }],
+        );
         if self.settings.notify_on_success {
             let mut a = Alert::new(
                 format!("rotation/{}", meta.name),
