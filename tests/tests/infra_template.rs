@@ -5,8 +5,8 @@
 //!   cargo-lambda from the workspace root, and every such binary is deployed exactly once;
 //! - every environment variable the template sets for a function is a string literal in that
 //!   function's sources and is documented in its binary's `//!` header (`` - `NAME` ``);
-//! - every variable a binary's header documents is set by the template, or marked optional there,
-//!   or provided by Lambda itself (`AWS_*`);
+//! - every variable a binary's header documents is set by the template, or marked optional there
+//!   ("optional", "(default ...)", "unset: ..."), or provided by Lambda itself (`AWS_*`);
 //! - every `SuomifiOps` metric and dimension the dashboard and alarms use is a string literal in
 //!   the functions' sources (they emit it as CloudWatch Embedded Metric Format).
 //!
@@ -320,6 +320,15 @@ fn documented_variables(main_rs: &Path) -> BTreeMap<String, String> {
     documented
 }
 
+/// Whether a header entry marks its variable as optional: "optional", a "(default ...)", or what
+/// happens when it is "unset".
+fn is_optional(entry: &str) -> bool {
+    let entry = entry.to_ascii_lowercase();
+    ["optional", "default", "unset"]
+        .iter()
+        .any(|marker| entry.contains(marker))
+}
+
 // ---- Tests ---------------------------------------------------------------------------------------
 
 #[test]
@@ -533,7 +542,7 @@ fn every_documented_variable_is_set_by_the_template_or_optional() {
                 // Set by the Lambda runtime or only used against emulators (AWS_ENDPOINT_URL...).
                 other => other.starts_with("AWS_"),
             };
-            let optional = entry.to_ascii_lowercase().contains("optional");
+            let optional = is_optional(entry);
             if !(environment.contains(name) || provided || optional) {
                 problems.push(format!(
                     "{binary}: {name} is documented as required but not set"
@@ -642,8 +651,14 @@ fn documented_variables_reads_names_optional_markers_and_continuations() {
         documented.keys().collect::<Vec<_>>(),
         ["CHECKPOINT_PARAMETER", "STATE_TABLE"]
     );
-    assert!(documented["CHECKPOINT_PARAMETER"].contains("(optional)"));
-    assert!(!documented["STATE_TABLE"].contains("optional"));
+    assert!(is_optional(&documented["CHECKPOINT_PARAMETER"]));
+    assert!(!is_optional(&documented["STATE_TABLE"]));
+    assert!(is_optional(
+        "- `REMINDER_HOURS` — repeat an open alert this often (default 24)"
+    ));
+    assert!(is_optional(
+        "- `ALERT_TOPIC_ARN` — SNS topic; unset: alerts are only logged"
+    ));
 }
 
 #[test]
