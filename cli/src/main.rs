@@ -1,1 +1,3 @@
+//! `suomifi-ops`: the operator command line (being written).
+
 fn main() {}
