@@ -209,18 +209,7 @@ impl SuomifiClient {
         if let Some(c) = continuation {
             url.query_pairs_mut().append_pair("continuationToken", c);
         }
-        let (resp, trace_id) = self
-            .send_retrying(EP, self.config.retry, || {
-                self.http
-                    .request(Method::GET, url.clone())
-                    .bearer_auth(token.expose())
-            })
-            .await?;
-        if resp.status().is_success() {
-            read_json(EP, resp, &trace_id).await
-        } else {
-            Err(other_status(EP, resp, trace_id).await)
-        }
+        self.get_json(EP, url, token).await
     }
 
     /// All pages from `continuation` onward, until the first empty page; one page in memory at a
@@ -253,17 +242,27 @@ impl SuomifiClient {
     pub async fn message(&self, token: &AccessToken, message_id: i64) -> Result<Message, ApiError> {
         const EP: &str = "/v2/messages/{id}";
         let url = self.base.join(&format!("/v2/messages/{message_id}"));
+        self.get_json(EP, url, token).await
+    }
+
+    /// An authenticated `GET` of JSON, retried per the client's policy.
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        url: url::Url,
+        token: &AccessToken,
+    ) -> Result<T, ApiError> {
         let (resp, trace_id) = self
-            .send_retrying(EP, self.config.retry, || {
+            .send_retrying(endpoint, self.config.retry, || {
                 self.http
                     .request(Method::GET, url.clone())
                     .bearer_auth(token.expose())
             })
             .await?;
         if resp.status().is_success() {
-            read_json(EP, resp, &trace_id).await
+            read_json(endpoint, resp, &trace_id).await
         } else {
-            Err(other_status(EP, resp, trace_id).await)
+            Err(other_status(endpoint, resp, trace_id).await)
         }
     }
 
