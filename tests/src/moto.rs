@@ -256,3 +256,41 @@ pub async fn create_state_table(config: &SdkConfig) -> String {
         .expect("create table");
     name
 }
+
+/// Puts a secret into the exact state AWS creates before it calls `createSecret`: rotation
+/// enabled and a new version, named by the returned token, staged `AWSPENDING` with no value.
+///
+/// moto cannot run a Rust rotation function, but its `RotateSecret`, naming a function ARN that
+/// is not deployed, leaves precisely that state behind before failing to invoke it. The test then
+/// drives the four steps itself. Panics if moto did not leave that state.
+pub async fn start_rotation(sm: &aws_sdk_secretsmanager::Client, secret_id: &str) -> String {
+    use aws_sdk_secretsmanager::types::RotationRulesType;
+    // A token unique across tests, in the 32–64 character range Secrets Manager accepts.
+    let token = format!("{:0>36}", crate::unique("tok"));
+    let _ = sm
+        .rotate_secret()
+        .secret_id(secret_id)
+        .client_request_token(&token)
+        .rotation_lambda_arn("arn:aws:lambda:eu-north-1:123456789012:function:not-deployed")
+        .rotation_rules(
+            RotationRulesType::builder()
+                .automatically_after_days(1)
+                .build(),
+        )
+        .send()
+        .await;
+    let stages = sm
+        .describe_secret()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .expect("describe secret")
+        .version_ids_to_stages
+        .unwrap_or_default();
+    assert_eq!(
+        stages.get(&token).map(Vec::as_slice),
+        Some(&["AWSPENDING".to_owned()][..]),
+        "moto did not leave AWS's rotation start state"
+    );
+    token
+}

@@ -6,7 +6,6 @@
 //! and no password appears in the function's captured output.
 
 use aws_sdk_secretsmanager::Client as Sm;
-use aws_sdk_secretsmanager::types::RotationRulesType;
 use integration_tests::moto::{Moto, TopicProbe};
 use integration_tests::runtime::{InvokeError, LambdaFunction};
 use integration_tests::unique;
@@ -66,27 +65,7 @@ impl Fixture {
     /// empty `AWSPENDING` version. moto's RotateSecret does exactly that, then fails to invoke the
     /// (not deployed) function.
     async fn start_rotation(&self) -> String {
-        let token = uuid_like();
-        let _ = self
-            .sm
-            .rotate_secret()
-            .secret_id(&self.secret_id)
-            .client_request_token(&token)
-            .rotation_lambda_arn("arn:aws:lambda:eu-north-1:123456789012:function:not-deployed")
-            .rotation_rules(
-                RotationRulesType::builder()
-                    .automatically_after_days(1)
-                    .build(),
-            )
-            .send()
-            .await;
-        let stages = self.stages().await;
-        assert_eq!(
-            stages.get(&token).map(Vec::as_slice),
-            Some(&["AWSPENDING".to_owned()][..]),
-            "moto left the AWS start state"
-        );
-        token
+        integration_tests::moto::start_rotation(&self.sm, &self.secret_id).await
     }
 
     async fn step(&mut self, step: &str, token: &str) -> Result<Value, InvokeError> {
@@ -168,11 +147,6 @@ impl Fixture {
             assert!(!logs.contains(p), "a password leaked into the logs");
         }
     }
-}
-
-fn uuid_like() -> String {
-    let u = unique("tok");
-    format!("{u:0>36}").chars().rev().take(36).collect()
 }
 
 #[tokio::test]
