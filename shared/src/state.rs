@@ -67,7 +67,11 @@ impl DynamoStateStore {
         }
     }
 
-    fn err(&self, e: impl std::error::Error) -> StateError {
+    fn err<E, R>(&self, e: aws_sdk_dynamodb::error::SdkError<E, R>) -> StateError
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
         StateError {
             table: self.table.clone(),
             detail: crate::aws::sdk_error_detail(&e),

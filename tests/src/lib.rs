@@ -38,16 +38,27 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Path of a workspace binary built in the same profile as this test (`target/<profile>/NAME`).
-/// Panics with a clear message when it has not been built (`make test` builds them first).
-pub fn binary(name: &str) -> PathBuf {
+/// The directory holding the workspace binaries: `$SUOMIFI_OPS_BIN_DIR` when set (the demo
+/// points it at `target/release`), else the profile directory of the running executable — a test
+/// binary lives in `target/<profile>/deps/`, a binary such as the demo in `target/<profile>/`.
+pub fn binary_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SUOMIFI_OPS_BIN_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
     let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/deps/<test-binary>  →  target/<profile>/<name>
-    let profile_dir = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("test binary lives in target/<profile>/deps");
-    let path = profile_dir.join(name);
+    let dir = exe.parent().expect("an executable lives in a directory");
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.parent().expect("deps/ has a parent").to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+/// Path of a workspace binary built in the same profile as this test (`target/<profile>/NAME`,
+/// or `$SUOMIFI_OPS_BIN_DIR/NAME`). Panics with a clear message when it has not been built
+/// (`make test` builds them first).
+pub fn binary(name: &str) -> PathBuf {
+    let path = binary_dir().join(name);
     assert!(
         path.exists(),
         "binary `{name}` not found at {}: build the workspace binaries first \

@@ -1,0 +1,442 @@
+//! `status`: one screen of health, read-only.
+//!
+//! - **Credentials**, per secret: the password's age from Secrets Manager's metadata against DVV's
+//!   guidance (at least every six months, at least once a year), last and next rotation, and
+//!   whether rotation is failing — evaluated by the retrieval check's own rules, so `status`
+//!   and the alerts agree.
+//! - **Retrieval**: the retrieval check as a dry run (heartbeat, backlog, days to deletion).
+//! - **Certificates**: the certificate check as a dry run when `CERT_TARGETS` is given, otherwise
+//!   the certificates as `check-certificates` last saw them (from the state table).
+//! - **Open alerts**: the alert records in the state table.
+//!
+//! Dry runs read the state table but never write it ([`crate::dryrun`]).
+
+use crate::check::{
+    RetrievalThresholds, cert_tone, certificates_exit, retrieval_config, retrieval_table,
+    run_certificates, run_retrieval, severity_tone,
+};
+use crate::dryrun::adapters;
+use crate::error::{CliError, CliResult, exit};
+use crate::output::{Cell, Style, Table, Tone, day, days, relative, when};
+use check_retrieval::evaluate::{PasswordAge, RotationTrouble, password_age};
+use check_retrieval::ports::SecretMetadata;
+use clap::Args;
+use serde_json::{Value, json};
+use suomifi_shared::alerts::AlertRecord;
+use suomifi_shared::notify::Severity;
+use suomifi_shared::secrets::{SecretStore, SecretsManager};
+use time::OffsetDateTime;
+
+/// How long `status` reads the events feed; the report marks counts as lower bounds when cut.
+const STATUS_SCAN_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// `status`.
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// The credentials secrets (names or ARNs), comma-separated or repeated. The first is the
+    /// one whose retrieval is checked, as in the stack.
+    #[arg(
+        long,
+        env = "SUOMIFI_SECRET_ID",
+        value_delimiter = ',',
+        value_name = "ID"
+    )]
+    secret_id: Vec<String>,
+
+    /// The retriever's checkpoint parameter (turns on the heartbeat and backlog rows).
+    #[arg(long, env = "CHECKPOINT_PARAMETER", value_name = "NAME")]
+    checkpoint_parameter: Option<String>,
+
+    /// The state table (open alerts; certificates as last seen).
+    #[arg(long, env = "STATE_TABLE", value_name = "TABLE")]
+    state_table: Option<String>,
+
+    /// The certificate targets, as the function's CERT_TARGETS (checks them live).
+    #[arg(long, env = "CERT_TARGETS", value_name = "JSON")]
+    cert_targets: Option<String>,
+
+    /// Certificate thresholds, as the function's THRESHOLD_DAYS [default: 60,30,14,7,3,1].
+    #[arg(long, env = "THRESHOLD_DAYS", value_name = "DAYS,...")]
+    threshold_days: Option<String>,
+
+    #[command(flatten)]
+    thresholds: RetrievalThresholds,
+
+    /// Print everything as one JSON document (for scripts).
+    #[arg(long)]
+    json: bool,
+}
+
+fn severity_exit(s: Option<Severity>) -> u8 {
+    match s {
+        Some(Severity::Critical) => exit::CRITICAL,
+        Some(Severity::Warning) => exit::WARNING,
+        _ => exit::OK,
+    }
+}
+
+/// DVV's guidance for a password of this age, and how it looks.
+fn guidance(p: &PasswordAge, limit_days: i64) -> (String, Tone) {
+    match p.age.map(|a| a.whole_days()) {
+        None => ("age unknown".into(), Tone::Warn),
+        Some(d) if d > 365 => ("over a year: rotate now".into(), Tone::Bad),
+        Some(d) if d > limit_days => (format!("over {limit_days} d: rotate"), Tone::Warn),
+        Some(_) => (format!("ok (under {limit_days} d)"), Tone::Good),
+    }
+}
+
+/// Runs `status`.
+pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
+    let secrets: Vec<String> = args
+        .secret_id
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if secrets.is_empty() && args.state_table.is_none() && args.cert_targets.is_none() {
+        return Err(CliError::usage("nothing to show").hint(
+            "give --secret-id (SUOMIFI_SECRET_ID), --state-table (STATE_TABLE) and/or --cert-targets (CERT_TARGETS): the stack's outputs",
+        ));
+    }
+    let sdk = crate::aws_config().await?;
+    let now = OffsetDateTime::now_utc();
+    let mut code = exit::OK;
+    let mut text = format!(
+        "{}  {}\n",
+        style.heading("suomifi-ops status"),
+        style.paint(&when(now), Tone::Dim)
+    );
+    let mut doc = json!({"checkedAt": suomifi_shared::alerts::format_time(now)});
+    let mut notes: Vec<String> = Vec::new();
+
+    // Credentials, per secret.
+    if !secrets.is_empty() {
+        let config = retrieval_config(
+            &secrets[0],
+            args.checkpoint_parameter.as_deref(),
+            args.state_table.as_deref(),
+            None,
+            &args.thresholds,
+        )?;
+        let th = config.thresholds;
+        let limit = th.password_max_age.whole_days();
+        let store = SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk));
+        let mut table = Table::new(&[
+            "SECRET",
+            "PASSWORD AGE",
+            "DVV GUIDANCE",
+            "LAST ROTATION",
+            "NEXT ROTATION",
+            "ROTATION",
+        ]);
+        let mut rows = Vec::new();
+        for id in &secrets {
+            match store.describe(id).await {
+                Err(e) => {
+                    code = code.max(exit::FAILED);
+                    let why = e
+                        .code
+                        .clone()
+                        .unwrap_or_else(|| crate::output::clip(&e.detail, 100));
+                    table.row(vec![
+                        id.clone().into(),
+                        Cell::new("unreadable", Tone::Bad),
+                        why.into(),
+                    ]);
+                    rows.push(json!({"secretId": id, "error": e.to_string()}));
+                }
+                Ok(meta) => {
+                    let m = SecretMetadata {
+                        last_rotated: meta.last_rotated,
+                        last_changed: meta.last_changed,
+                        rotation_enabled: meta.rotation_enabled,
+                        next_rotation: meta.next_rotation,
+                        pending_version: SecretMetadata::pending_in(
+                            meta.versions.values().map(Vec::as_slice),
+                        ),
+                    };
+                    let p = password_age(&m, now, &th);
+                    code = code.max(severity_exit(p.severity));
+                    let (guide, tone) = guidance(&p, limit);
+                    let (rotation, rtone) = match (&p.trouble, meta.rotation_enabled) {
+                        (Some(RotationTrouble::LeftoverPending), _) => {
+                            ("FAILED: AWSPENDING left behind".to_owned(), Tone::Bad)
+                        }
+                        (Some(RotationTrouble::Overdue { .. }), _) => {
+                            ("FAILING: next rotation overdue".to_owned(), Tone::Bad)
+                        }
+                        (None, _) if p.rotation_in_progress => {
+                            ("running now".to_owned(), Tone::Warn)
+                        }
+                        (None, true) => ("on, last ok".to_owned(), Tone::Good),
+                        (None, false) => ("OFF".to_owned(), Tone::Warn),
+                    };
+                    table.row(vec![
+                        meta.name.clone().into(),
+                        Cell::new(
+                            p.age
+                                .map(|a| days(a.as_seconds_f64() / 86_400.0))
+                                .unwrap_or_else(|| "?".into()),
+                            tone,
+                        ),
+                        Cell::new(guide.clone(), tone),
+                        meta.last_rotated
+                            .map(|t| relative(t, now))
+                            .unwrap_or_else(|| "never".into())
+                            .into(),
+                        meta.next_rotation
+                            .map(day)
+                            .unwrap_or_else(|| "-".into())
+                            .into(),
+                        Cell::new(rotation.clone(), rtone),
+                    ]);
+                    rows.push(json!({
+                        "secretId": id,
+                        "name": meta.name,
+                        "passwordAgeDays": p.age.map(|a| (a.as_seconds_f64() / 8_640.0).round() / 10.0),
+                        "changedAt": p.changed_at.map(suomifi_shared::alerts::format_time),
+                        "guidance": guide,
+                        "severity": p.severity,
+                        "lastRotated": meta.last_rotated.map(suomifi_shared::alerts::format_time),
+                        "nextRotation": meta.next_rotation.map(suomifi_shared::alerts::format_time),
+                        "rotationEnabled": meta.rotation_enabled,
+                        "rotationInProgress": p.rotation_in_progress,
+                        "rotation": rotation,
+                    }));
+                }
+            }
+        }
+        text.push_str(&format!("\n{}\n", style.heading("Credentials")));
+        text.push_str(&table.render(style, 2));
+        doc["secrets"] = Value::Array(rows);
+
+        // Retrieval: the check itself, as a dry run.
+        let (store, notifier) = adapters(&sdk, args.state_table.as_deref(), None, true)?;
+        text.push_str(&format!(
+            "\n{} {}\n",
+            style.heading("Retrieval"),
+            style.paint(&format!("(secret {})", secrets[0]), Tone::Dim)
+        ));
+        // One screen should come quickly: read the feed for a short while at most (an
+        // unwatched checker with no cursor would otherwise read up to 60 days of events).
+        match run_retrieval(&sdk, &config, store, notifier, STATUS_SCAN_BUDGET).await {
+            Ok(report) => {
+                code = code.max(match report.status {
+                    check_retrieval::report::Status::Ok => exit::OK,
+                    check_retrieval::report::Status::Warning => exit::WARNING,
+                    check_retrieval::report::Status::Critical => exit::CRITICAL,
+                });
+                text.push_str(&retrieval_table(&report).render(style, 2));
+                doc["retrieval"] = json!(report);
+            }
+            Err(e) => {
+                code = code.max(exit::FAILED);
+                text.push_str(&format!("  {}\n", style.paint(&e.to_string(), Tone::Bad)));
+                doc["retrieval"] = json!({"error": e.to_string()});
+            }
+        }
+    } else {
+        notes.push("credentials and retrieval: give --secret-id (SUOMIFI_SECRET_ID)".into());
+    }
+
+    // Certificates: live when the targets are known, else as last seen.
+    let records = match &args.state_table {
+        Some(t) => match scan(&sdk, t).await {
+            Ok(r) => Some(r),
+            Err(e) => {
+                code = code.max(exit::FAILED);
+                notes.push(e.message);
+                None
+            }
+        },
+        None => None,
+    };
+    text.push_str(&format!("\n{}\n", style.heading("Certificates")));
+    if let Some(targets) = &args.cert_targets {
+        let config = check_certificates::Config::from_lookup(|var| match var {
+            "CERT_TARGETS" => Some(targets.clone()),
+            "STATE_TABLE" => Some(args.state_table.clone().unwrap_or_else(|| "-".into())),
+            "THRESHOLD_DAYS" => args.threshold_days.clone(),
+            _ => None,
+        })
+        .map_err(|e| CliError::usage(format!("--cert-targets: {e}")))?;
+        let (store, notifier) = adapters(&sdk, args.state_table.as_deref(), None, true)?;
+        let outcome = run_certificates(&sdk, config, store, notifier).await;
+        code = code.max(certificates_exit(&outcome.report));
+        let mut t = Table::new(&["TARGET", "STATUS", "DAYS LEFT", "EXPIRES"]);
+        for target in &outcome.report.targets {
+            t.row(vec![
+                target.target.clone().into(),
+                Cell::new(target.status.as_str(), cert_tone(target.status)),
+                target
+                    .days_left
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into())
+                    .into(),
+                target
+                    .not_after
+                    .clone()
+                    .or_else(|| target.error.clone())
+                    .unwrap_or_default()
+                    .into(),
+            ]);
+        }
+        text.push_str(&t.render(style, 2));
+        doc["certificates"] = json!(outcome.report);
+    } else if let Some(r) = &records {
+        let mut t = Table::new(&["TARGET", "DAYS LEFT", "EXPIRES", "SUBJECT"]);
+        let mut rows = Vec::new();
+        for (target, data) in &r.certificates {
+            let not_after = data["notAfter"]
+                .as_str()
+                .or_else(|| data["not_after"].as_str())
+                .and_then(|s| {
+                    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+                });
+            let left = not_after.map(|n| (n - now).whole_days());
+            let tone = match left {
+                Some(d) if d < 7 => Tone::Bad,
+                Some(d) if d < 30 => Tone::Warn,
+                Some(_) => Tone::Good,
+                None => Tone::Dim,
+            };
+            t.row(vec![
+                target.clone().into(),
+                Cell::new(
+                    left.map(|d| d.to_string()).unwrap_or_else(|| "?".into()),
+                    tone,
+                ),
+                not_after.map(when).unwrap_or_default().into(),
+                data["subject"].as_str().unwrap_or_default().into(),
+            ]);
+            rows.push(json!({"target": target, "daysLeft": left, "notAfter": not_after.map(suomifi_shared::alerts::format_time)}));
+        }
+        if t.is_empty() {
+            text.push_str(&format!(
+                "  {}\n",
+                style.paint(
+                    "none seen yet (check-certificates has not run, or has no targets)",
+                    Tone::Dim
+                )
+            ));
+        } else {
+            text.push_str(&t.render(style, 2));
+            text.push_str(&format!(
+                "  {}\n",
+                style.paint(
+                    "as check-certificates last saw them; give --cert-targets to check now",
+                    Tone::Dim
+                )
+            ));
+        }
+        doc["rememberedCertificates"] = Value::Array(rows);
+    } else {
+        text.push_str(&format!(
+            "  {}\n",
+            style.paint(
+                "not shown: give --cert-targets (CERT_TARGETS) or --state-table (STATE_TABLE)",
+                Tone::Dim
+            )
+        ));
+    }
+
+    // Open alerts.
+    text.push_str(&format!("\n{}\n", style.heading("Open alerts")));
+    match &records {
+        Some(r) if r.alerts.is_empty() => {
+            text.push_str(&format!("  {}\n", style.paint("none", Tone::Good)));
+            doc["openAlerts"] = json!([]);
+        }
+        Some(r) => {
+            let mut t = Table::new(&["SEVERITY", "OPEN FOR", "LAST NOTIFIED", "ALERT"]);
+            let mut rows = Vec::new();
+            for (key, rec) in &r.alerts {
+                code = code.max(severity_exit(Some(rec.severity)));
+                t.row(vec![
+                    Cell::new(rec.severity.as_str(), severity_tone(rec.severity)),
+                    crate::output::span(now - rec.opened_at).into(),
+                    relative(rec.last_notified_at, now).into(),
+                    rec.title.clone().into(),
+                ]);
+                rows.push(json!({
+                    "key": key,
+                    "severity": rec.severity,
+                    "openedAt": suomifi_shared::alerts::format_time(rec.opened_at),
+                    "lastNotifiedAt": suomifi_shared::alerts::format_time(rec.last_notified_at),
+                    "title": rec.title,
+                }));
+            }
+            text.push_str(&t.render(style, 2));
+            doc["openAlerts"] = Value::Array(rows);
+        }
+        None => text.push_str(&format!(
+            "  {}\n",
+            style.paint("not shown: give --state-table (STATE_TABLE)", Tone::Dim)
+        )),
+    }
+    for n in &notes {
+        text.push_str(&format!("{} {n}\n", style.paint("note:", Tone::Dim)));
+    }
+    doc["notes"] = json!(notes);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        print!("{text}");
+    }
+    Ok(code)
+}
+
+/// What the state table holds: open alerts and remembered certificates.
+struct Records {
+    alerts: Vec<(String, AlertRecord)>,
+    certificates: Vec<(String, Value)>,
+}
+
+/// Reads the whole state table (it holds one item per alert, target and checker cursor: small).
+async fn scan(sdk: &aws_config::SdkConfig, table: &str) -> Result<Records, CliError> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let ddb = aws_sdk_dynamodb::Client::new(sdk);
+    let mut out = Records {
+        alerts: Vec::new(),
+        certificates: Vec::new(),
+    };
+    let mut start = None;
+    loop {
+        let page = ddb
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| crate::aws_error(&format!("reading the state table `{table}`"), &e))?;
+        for item in page.items() {
+            let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(data))) =
+                (item.get("pk"), item.get("data"))
+            else {
+                continue;
+            };
+            let Ok(data) = serde_json::from_str::<Value>(data) else {
+                continue;
+            };
+            if let Some(key) = pk.strip_prefix("alert#") {
+                if let Ok(rec) = serde_json::from_value::<AlertRecord>(data) {
+                    out.alerts.push((key.to_owned(), rec));
+                }
+            } else if let Some(target) = pk.strip_prefix("certificate#") {
+                out.certificates.push((target.to_owned(), data));
+            }
+        }
+        match page.last_evaluated_key() {
+            Some(k) if !k.is_empty() => start = Some(k.clone()),
+            _ => break,
+        }
+    }
+    out.alerts.sort_by(|a, b| {
+        b.1.severity
+            .cmp(&a.1.severity)
+            .then(a.1.opened_at.cmp(&b.1.opened_at))
+    });
+    out.certificates.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
