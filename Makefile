@@ -34,13 +34,15 @@ unit:
 
 # All Rust tests, including those against moto, the Suomi.fi sandbox and the Lambda Runtime API.
 test-rust: $(STANDINS) build
-	$(CARGO) test --workspace
+	@mkdir -p target
+	set -o pipefail; $(CARGO) test --workspace 2>&1 | tee target/test-output.log
 
 infra-check: $(INFRA) $(CHECKOV)
 	tools/infra-check.sh
 
 test: venv lint test-rust infra-check
-	@echo "make test: all checks passed"
+	@echo "make test: fmt, clippy, IaC checks passed"
+	@tools/test-summary.sh target/test-output.log
 
 demo: $(STANDINS)
 	$(CARGO) build --release --bins
