@@ -102,10 +102,22 @@ impl Checkpoint {
         let updated_at = match field(&map, "updatedAt")? {
             None => return Err(CheckpointError::MissingUpdatedAt),
             Some(s) => {
-                OffsetDateTime::parse(s, &Rfc3339).map_err(|e| CheckpointError::BadUpdatedAt {
-                    value: shorten(s),
-                    detail: e.to_string(),
-                })?
+                let parsed = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| {
+                    CheckpointError::BadUpdatedAt {
+                        value: shorten(s),
+                        detail: e.to_string(),
+                    }
+                })?;
+                // Kept in UTC. A time whose UTC form falls outside the years RFC 3339 can write
+                // (found by fuzzing: `0000-01-01T00:30:00+01:00` is year -1 in UTC) is refused:
+                // it could not be written back, and no retriever polled then.
+                parsed
+                    .checked_to_offset(time::UtcOffset::UTC)
+                    .filter(|utc| (0..=9999).contains(&utc.year()))
+                    .ok_or_else(|| CheckpointError::BadUpdatedAt {
+                        value: shorten(s),
+                        detail: "outside the years 0000-9999 once converted to UTC".into(),
+                    })?
             }
         };
         Ok(Self {
@@ -229,6 +241,18 @@ pub async fn get_checkpoint_value(
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn a_time_that_leaves_the_year_range_in_utc_is_refused_not_a_panic() {
+        let err = Checkpoint::parse(
+            r#"{"continuationToken":"t","updatedAt":"0000-01-01T00:30:00+01:00"}"#,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, CheckpointError::BadUpdatedAt { .. }),
+            "{err:?}"
+        );
+    }
 
     #[test]
     fn round_trips_and_writes_utc() {
