@@ -9,7 +9,7 @@ STANDINS := $(VENV)/standins/.installed
 INFRA := $(VENV)/infra/.installed
 CHECKOV := $(VENV)/checkov/.installed
 
-.PHONY: all venv build lint unit test test-rust infra-check demo bench fuzz clean
+.PHONY: all venv build lint unit test test-rust infra-check demo bench fuzz fault-campaign clean
 
 all: test
 
@@ -51,6 +51,16 @@ demo: $(STANDINS)
 bench: $(STANDINS)
 	$(CARGO) build --release --bins
 	tools/bench.sh
+
+# Every parser that meets outside input, fuzzed briefly (FUZZ_SECONDS each; long runs: see BENCHMARKS.md).
+FUZZ_SECONDS ?= 20
+fuzz:
+	tools/fuzz.sh $(FUZZ_SECONDS)
+
+# The full randomised rotation campaign (make test runs a smaller one).
+FAULT_CAMPAIGN_CASES ?= 1000
+fault-campaign: $(STANDINS) build
+	FAULT_CAMPAIGN_CASES=$(FAULT_CAMPAIGN_CASES) FAULT_CAMPAIGN_BINARY_CASES=25 $(CARGO) test -p integration-tests --test fault_campaign -- --nocapture
 
 clean:
 	$(CARGO) clean

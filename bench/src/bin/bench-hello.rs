@@ -1,0 +1,13 @@
+//! The cold-start floor: the smallest `lambda_runtime` function (it echoes its event), built with
+//! the workspace's release profile exactly like the real functions.
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
+        Ok::<Value, Error>(event.payload)
+    }))
+    .await
+}

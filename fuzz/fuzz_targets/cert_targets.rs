@@ -1,0 +1,4 @@
+//! Fuzz target `cert_targets`: see [`suomifi_ops_fuzz::cert_targets`] for what it feeds and what it checks.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| suomifi_ops_fuzz::cert_targets(data));

@@ -1,0 +1,4 @@
+//! Fuzz target `events_page`: see [`suomifi_ops_fuzz::events_page`] for what it feeds and what it checks.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| suomifi_ops_fuzz::events_page(data));

@@ -1,0 +1,4 @@
+//! Fuzz target `suomifi_responses`: see [`suomifi_ops_fuzz::suomifi_responses`] for what it feeds and what it checks.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| suomifi_ops_fuzz::suomifi_responses(data));
