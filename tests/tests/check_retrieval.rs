@@ -428,17 +428,11 @@ async fn a_rotation_left_unfinished_makes_the_password_alert_critical() {
     fx.retriever_polls(fx.now()).await;
     // moto's RotateSecret with an undeployed function leaves rotation enabled and an empty
     // AWSPENDING version behind: a rotation that failed.
-    let _ = aws_sdk_secretsmanager::Client::new(&fx.cfg)
-        .rotate_secret()
-        .secret_id(&fx.secret_id)
-        .rotation_lambda_arn("arn:aws:lambda:eu-north-1:123456789012:function:not-deployed")
-        .rotation_rules(
-            aws_sdk_secretsmanager::types::RotationRulesType::builder()
-                .automatically_after_days(30)
-                .build(),
-        )
-        .send()
-        .await;
+    integration_tests::moto::start_rotation(
+        &aws_sdk_secretsmanager::Client::new(&fx.cfg),
+        &fx.secret_id,
+    )
+    .await;
 
     let fresh = fx.checker().run(None).await.unwrap();
     assert!(

@@ -10,7 +10,6 @@
 //! Finally the demo itself runs here (on the debug binaries), so CI runs `make demo`'s program.
 
 use aws_sdk_secretsmanager::Client as Sm;
-use aws_sdk_secretsmanager::types::RotationRulesType;
 use integration_tests::moto::{Moto, TopicProbe, create_state_table};
 use integration_tests::unique;
 use serde_json::{Value, json};
@@ -409,18 +408,7 @@ async fn status_shows_each_secret_and_the_retrieval_health() {
     assert_eq!(doc["retrieval"]["credentials"]["status"], "ok");
 
     // A leftover AWSPENDING is a failed rotation: critical.
-    let _ = fx
-        .sm
-        .rotate_secret()
-        .secret_id(&fx.secret_id)
-        .rotation_lambda_arn("arn:aws:lambda:eu-north-1:123456789012:function:not-deployed")
-        .rotation_rules(
-            RotationRulesType::builder()
-                .automatically_after_days(30)
-                .build(),
-        )
-        .send()
-        .await;
+    integration_tests::moto::start_rotation(&fx.sm, &fx.secret_id).await;
     let run = ops(&["status", "--secret-id", &fx.secret_id, "--json"], None).await;
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     let rotation = doc["secrets"][0]["rotation"].as_str().unwrap();
@@ -616,18 +604,7 @@ async fn rotate_refuses_clearly_and_reports_what_secrets_manager_said() {
     assert!(run.stderr.contains("RotationEnabled"), "{}", run.stderr);
 
     // Rotation enabled, and a rotation left unfinished (AWSPENDING on another version).
-    let _ = fx
-        .sm
-        .rotate_secret()
-        .secret_id(&fx.secret_id)
-        .rotation_lambda_arn("arn:aws:lambda:eu-north-1:123456789012:function:not-deployed")
-        .rotation_rules(
-            RotationRulesType::builder()
-                .automatically_after_days(30)
-                .build(),
-        )
-        .send()
-        .await;
+    integration_tests::moto::start_rotation(&fx.sm, &fx.secret_id).await;
     let run = ops(&["rotate", "--secret-id", &fx.secret_id], None).await;
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("not finished"), "{}", run.stderr);

@@ -190,6 +190,11 @@ pub enum RotationError {
         "Suomi.fi accepts neither the AWSCURRENT nor the AWSPENDING password of secret `{0}`: the password was changed outside this rotation or the secret is out of date; nothing was changed"
     )]
     DriftDetected(String),
+    /// The current password was refused once and then accepted: retry later.
+    #[error(
+        "Suomi.fi refused the AWSCURRENT password of secret `{0}` once and then accepted it; nothing was changed, the change is retried on the next attempt"
+    )]
+    TransientRefusal(String),
     /// `finishSecret` found that the pending password does not work (setSecret has not succeeded).
     #[error(
         "the AWSPENDING password of secret `{0}` is not accepted by Suomi.fi yet; not promoting it"
@@ -221,6 +226,7 @@ impl RotationError {
             | Self::SecretsManager(_)
             | Self::Suomifi { .. }
             | Self::CoolDown { .. }
+            | Self::TransientRefusal(_)
             | Self::PendingNotAccepted(_) => "Retryable",
             Self::ChangeRefused { .. } => "ChangeRefused",
             Self::DriftDetected(_) => "DriftDetected",
@@ -556,6 +562,15 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
                 .is_some()
             {
                 return Ok("already_changed");
+            }
+            // Drift pages a person: be sure first. A refusal of the current password that does
+            // not repeat was transient; Secrets Manager's retry will do the change.
+            if self
+                .try_login(&current, "logging in with the current password again")
+                .await?
+                .is_some()
+            {
+                return Err(RotationError::TransientRefusal(ev.secret_id.clone()));
             }
             return Err(RotationError::DriftDetected(ev.secret_id.clone()));
         };

@@ -129,6 +129,8 @@ struct ApiState {
     /// Apply the change but lose the answer.
     lose_next_change: bool,
     refuse_next_change: Option<String>,
+    /// Refuse the next N logins even with the right password (a transient refusal).
+    refuse_logins: u32,
     down: bool,
     changes: u32,
 }
@@ -158,9 +160,16 @@ fn server_error() -> ApiError {
 
 impl PasswordApi for FakeApi {
     async fn login(&self, creds: &Credentials) -> Result<AccessToken, ApiError> {
-        let st = self.0.lock().unwrap();
+        let mut st = self.0.lock().unwrap();
         if st.down {
             return Err(server_error());
+        }
+        if st.refuse_logins > 0 {
+            st.refuse_logins -= 1;
+            return Err(ApiError::AuthenticationFailed {
+                reason: "refused".into(),
+                trace_id: TraceId::default(),
+            });
         }
         if creds.password.expose() == st.password {
             Ok(AccessToken::new(format!("tok-{}", st.changes)))
@@ -467,4 +476,24 @@ fn the_event_fixtures_parse_into_their_steps() {
     )
     .unwrap_err();
     assert_eq!(err.error_type(), "InvalidEvent");
+}
+
+#[tokio::test]
+async fn a_refusal_of_the_current_password_that_does_not_repeat_is_not_drift() {
+    let (r, secrets, api, n) = setup();
+    secrets.start_rotation("t1");
+    r.handle(&ev(Step::Create)).await.unwrap();
+    // The pending probe is refused (rightly), then the current login once (transiently), then
+    // the pending re-probe (rightly): only the second current login tells it was transient.
+    api.0.lock().unwrap().refuse_logins = 2;
+    let err = r.handle(&ev(Step::Set)).await.unwrap_err();
+    assert!(matches!(err, RotationError::TransientRefusal(_)), "{err:?}");
+    assert_eq!(err.error_type(), "Retryable");
+    assert!(
+        n.sent().is_empty(),
+        "nobody is paged for a transient refusal"
+    );
+    assert_eq!(api.password(), OLD);
+    r.handle(&ev(Step::Set)).await.unwrap();
+    assert_ne!(api.password(), OLD);
 }
