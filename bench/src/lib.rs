@@ -250,14 +250,28 @@ impl Process {
 /// CPU time used so far by every thread of a live process, in milliseconds (the first field of
 /// `/proc/<pid>/task/<tid>/schedstat`, nanoseconds on the CPU). Unlike wall-clock time it does
 /// not grow when other work on a shared machine makes the process wait for a core.
+///
+/// A thread may exit between listing the tasks and reading its file: such a thread is left out
+/// of the sum rather than failing the whole reading. `None` when the process itself is gone or
+/// no thread could be read.
 pub fn cpu_time_ms(pid: u32) -> Option<f64> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let mut ns = 0u64;
+    let mut read_any = false;
     for task in tasks.flatten() {
-        let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
-        ns += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+        let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue; // the thread exited meanwhile
+        };
+        if let Some(v) = stat
+            .split_whitespace()
+            .next()
+            .and_then(|f| f.parse::<u64>().ok())
+        {
+            ns += v;
+            read_any = true;
+        }
     }
-    Some(ns as f64 / 1e6)
+    read_any.then(|| ns as f64 / 1e6)
 }
 
 /// `VmHWM` of a live process, in KiB.
@@ -326,8 +340,20 @@ mod tests {
 
     #[test]
     fn cpu_time_of_this_process_is_readable() {
+        // Other tests' threads start and exit while this one reads: the reading must survive it.
+        let workers: Vec<_> = (0..8)
+            .map(|_| std::thread::spawn(|| std::hint::black_box((0..200_000u64).sum::<u64>())))
+            .collect();
         let ms = cpu_time_ms(std::process::id()).expect("schedstat of self");
+        for w in workers {
+            w.join().unwrap();
+        }
         assert!(ms > 0.0, "{ms}");
+    }
+
+    #[test]
+    fn cpu_time_of_a_missing_process_is_none() {
+        assert_eq!(cpu_time_ms(u32::MAX), None);
     }
 
     #[test]
