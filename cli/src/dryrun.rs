@@ -135,6 +135,13 @@ impl StateStore for CliStore {
             Self::Overlay(s) => s.delete_if(pk, expected).await,
         }
     }
+
+    async fn get_many(&self, pks: &[String]) -> Result<HashMap<String, Versioned>, StateError> {
+        match self {
+            Self::Real(s) => s.get_many(pks).await,
+            Self::Overlay(s) => s.get_many(pks).await,
+        }
+    }
 }
 
 /// Where a run's notifications go: SNS (a real run) or nowhere (a dry run). Either way they are

@@ -83,7 +83,9 @@ pub struct AlertLifecycle<S, N, C> {
     reminder: Duration,
 }
 
-fn pk(key: &str) -> String {
+/// The state-table key of alert `key`'s record (for callers that prefetch records, see
+/// [`crate::state::Prefetching`]).
+pub fn alert_pk(key: &str) -> String {
     format!("alert#{key}")
 }
 
@@ -120,7 +122,7 @@ impl<S: StateStore, N: Notifier, C: Clock> AlertLifecycle<S, N, C> {
     }
 
     async fn read(&self, key: &str) -> Result<Option<(AlertRecord, u64)>, LifecycleError> {
-        match self.store.get(&pk(key)).await? {
+        match self.store.get(&alert_pk(key)).await? {
             None => Ok(None),
             Some(Versioned { data, version }) => {
                 let rec: AlertRecord = serde_json::from_value(data)
@@ -162,7 +164,7 @@ impl<S: StateStore, N: Notifier, C: Clock> AlertLifecycle<S, N, C> {
                         ..prev.clone()
                     };
                     self.store
-                        .put_if(&pk(&alert.key), &to_value(&rec), Some(*version), None)
+                        .put_if(&alert_pk(&alert.key), &to_value(&rec), Some(*version), None)
                         .await?;
                     return Ok(Outcome::Unchanged);
                 } else {
@@ -219,14 +221,14 @@ impl<S: StateStore, N: Notifier, C: Clock> AlertLifecycle<S, N, C> {
             .detail("Was", prev.severity.as_str())
             .detail("Open since", format_time(prev.opened_at))
             .detail("Open for", human_duration(now - prev.opened_at));
-        if !self.store.delete_if(&pk(key), version).await? {
+        if !self.store.delete_if(&alert_pk(key), version).await? {
             return Ok(Outcome::LostRace);
         }
         if let Err(e) = self.notifier.publish(&alert).await {
             // Put the record back so the next run sends the [RESOLVED] again.
             let _ = self
                 .store
-                .put_if(&pk(key), &to_value(&prev), None, None)
+                .put_if(&alert_pk(key), &to_value(&prev), None, None)
                 .await;
             return Err(e.into());
         }
@@ -240,7 +242,7 @@ impl<S: StateStore, N: Notifier, C: Clock> AlertLifecycle<S, N, C> {
         expected: Option<u64>,
         previous: Option<AlertRecord>,
     ) -> Result<bool, LifecycleError> {
-        let key = pk(&alert.key);
+        let key = alert_pk(&alert.key);
         if !self
             .store
             .put_if(&key, &to_value(record), expected, None)

@@ -4,7 +4,7 @@
 //! remember between runs (a checker's own cursor, the last seen certificate of a target). Writes
 //! are conditional on a version number, so two overlapping runs cannot both win.
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::future::Future;
@@ -49,6 +49,23 @@ pub trait StateStore: Send + Sync {
         pk: &str,
         expected: u64,
     ) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// Reads several documents; keys that are not stored are absent from the answer. The default
+    /// reads them one by one; the DynamoDB adapter asks for up to 100 keys a request.
+    fn get_many(
+        &self,
+        pks: &[String],
+    ) -> impl Future<Output = Result<HashMap<String, Versioned>, StateError>> + Send {
+        async move {
+            let mut found = HashMap::new();
+            for pk in pks {
+                if let Some(v) = self.get(pk).await? {
+                    found.insert(pk.clone(), v);
+                }
+            }
+            Ok(found)
+        }
+    }
 }
 
 /// The DynamoDB adapter.
@@ -88,20 +105,17 @@ where
         .is_some_and(|c| c == "ConditionalCheckFailedException")
 }
 
-impl StateStore for DynamoStateStore {
-    async fn get(&self, pk: &str) -> Result<Option<Versioned>, StateError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(pk.to_owned()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.err(e))?;
-        let Some(item) = out.item else {
-            return Ok(None);
-        };
+/// DynamoDB's limit of keys in one `BatchGetItem`.
+const BATCH_GET_MAX_KEYS: usize = 100;
+/// Requests for one batch before unprocessed keys fail the read.
+const BATCH_GET_MAX_ATTEMPTS: u32 = 8;
+
+impl DynamoStateStore {
+    fn versioned(
+        &self,
+        pk: &str,
+        item: &HashMap<String, AttributeValue>,
+    ) -> Result<Versioned, StateError> {
         let version = match item.get("version") {
             Some(AttributeValue::N(n)) => n.parse().map_err(|_| StateError {
                 table: self.table.clone(),
@@ -116,7 +130,88 @@ impl StateStore for DynamoStateStore {
             })?,
             _ => Value::Null,
         };
-        Ok(Some(Versioned { data, version }))
+        Ok(Versioned { data, version })
+    }
+}
+
+impl StateStore for DynamoStateStore {
+    async fn get(&self, pk: &str) -> Result<Option<Versioned>, StateError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        out.item.map(|item| self.versioned(pk, &item)).transpose()
+    }
+
+    async fn get_many(&self, pks: &[String]) -> Result<HashMap<String, Versioned>, StateError> {
+        let mut found = HashMap::new();
+        let mut unique: Vec<&String> = pks.iter().collect();
+        unique.sort();
+        unique.dedup();
+        for chunk in unique.chunks(BATCH_GET_MAX_KEYS) {
+            let keys: Vec<_> = chunk
+                .iter()
+                .map(|pk| HashMap::from([("pk".to_owned(), AttributeValue::S((*pk).clone()))]))
+                .collect();
+            let mut request = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StateError {
+                        table: self.table.clone(),
+                        detail: e.to_string(),
+                    })?,
+            );
+            // DynamoDB may answer part of a batch and hand the rest back as unprocessed keys
+            // (throttling, a 16 MB answer): ask again for those, backing off, a bounded number
+            // of times.
+            let mut attempt = 0u32;
+            while let Some(keys) = request.take() {
+                if attempt > 0 {
+                    let backoff = 50u64 << attempt.min(5);
+                    tokio::time::sleep(std::time::Duration::from_millis(backoff)).await;
+                }
+                attempt += 1;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .send()
+                    .await
+                    .map_err(|e| self.err(e))?;
+                for item in out
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    let Some(AttributeValue::S(pk)) = item.get("pk") else {
+                        continue;
+                    };
+                    let v = self.versioned(pk, &item)?;
+                    found.insert(pk.clone(), v);
+                }
+                request = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys.is_empty());
+                if request.is_some() && attempt >= BATCH_GET_MAX_ATTEMPTS {
+                    return Err(StateError {
+                        table: self.table.clone(),
+                        detail: format!(
+                            "BatchGetItem left keys unprocessed after {attempt} attempts"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(found)
     }
 
     async fn put_if(
@@ -174,16 +269,122 @@ impl StateStore for DynamoStateStore {
     }
 }
 
+/// A store whose reads of a known set of keys are answered from one batched read at the start
+/// of a run ([`Prefetching::prefetch`]) instead of one request per key.
+///
+/// A checker watching hundreds of targets reads several records per target every run, and in
+/// the steady state writes almost none: batching the reads makes a run's cost independent of the
+/// table's per-request latency. Writes still go to the table, conditional on the version read, so
+/// two overlapping runs keep the same guarantees: a write based on a stale prefetched version
+/// fails its condition exactly as it would after a fresh read. A key's cached entry follows this
+/// run's own successful writes, and is dropped (read from the table again) after a write that
+/// lost or failed.
+#[derive(Debug, Clone)]
+pub struct Prefetching<S> {
+    inner: S,
+    /// Prefetched keys; `None` = known not to exist.
+    cache: std::sync::Arc<std::sync::Mutex<HashMap<String, Option<Versioned>>>>,
+}
+
+impl<S: StateStore> Prefetching<S> {
+    /// Over `inner`, with nothing prefetched (every read goes to `inner`).
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            cache: std::sync::Arc::default(),
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<Versioned>>> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets what an earlier run read, then reads `pks` in one batch. On failure nothing is
+    /// cached and reads go to the table one by one (which then fail or succeed on their own).
+    pub async fn prefetch(&self, pks: &[String]) -> Result<(), StateError> {
+        self.cache().clear();
+        let mut found = self.inner.get_many(pks).await?;
+        let mut cache = self.cache();
+        for pk in pks {
+            cache.insert(pk.clone(), found.remove(pk));
+        }
+        Ok(())
+    }
+
+    /// The store behind.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: StateStore> StateStore for Prefetching<S> {
+    async fn get(&self, pk: &str) -> Result<Option<Versioned>, StateError> {
+        if let Some(v) = self.cache().get(pk) {
+            return Ok(v.clone());
+        }
+        self.inner.get(pk).await
+    }
+
+    async fn put_if(
+        &self,
+        pk: &str,
+        data: &Value,
+        expected: Option<u64>,
+        ttl_epoch_seconds: Option<i64>,
+    ) -> Result<bool, StateError> {
+        let result = self
+            .inner
+            .put_if(pk, data, expected, ttl_epoch_seconds)
+            .await;
+        let mut cache = self.cache();
+        match result {
+            Ok(true) => {
+                let written = Versioned {
+                    data: data.clone(),
+                    version: expected.unwrap_or(0) + 1,
+                };
+                cache.insert(pk.to_owned(), Some(written));
+            }
+            _ => {
+                cache.remove(pk);
+            }
+        }
+        result
+    }
+
+    async fn delete_if(&self, pk: &str, expected: u64) -> Result<bool, StateError> {
+        let result = self.inner.delete_if(pk, expected).await;
+        let mut cache = self.cache();
+        match result {
+            Ok(true) => {
+                cache.insert(pk.to_owned(), None);
+            }
+            _ => {
+                cache.remove(pk);
+            }
+        }
+        result
+    }
+
+    async fn get_many(&self, pks: &[String]) -> Result<HashMap<String, Versioned>, StateError> {
+        self.inner.get_many(pks).await
+    }
+}
+
 /// In-memory [`StateStore`] for unit tests, with the same conditional semantics.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStateStore {
     items: std::sync::Arc<std::sync::Mutex<HashMap<String, Versioned>>>,
     /// When set, every call fails (to test that runs fail loudly).
     pub fail: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Requests made so far (a `get_many` is one request, like one `BatchGetItem`).
+    pub requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl MemoryStateStore {
     fn check(&self) -> Result<(), StateError> {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(StateError {
                 table: "memory".into(),
@@ -238,5 +439,105 @@ impl StateStore for MemoryStateStore {
         }
         items.remove(pk);
         Ok(true)
+    }
+
+    async fn get_many(&self, pks: &[String]) -> Result<HashMap<String, Versioned>, StateError> {
+        self.check()?;
+        let items = self.items.lock().expect("lock");
+        Ok(pks
+            .iter()
+            .filter_map(|pk| items.get(pk).map(|v| (pk.clone(), v.clone())))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::atomic::Ordering;
+
+    fn keys(k: &[&str]) -> Vec<String> {
+        k.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn prefetched_reads_cost_one_request_and_follow_own_writes() {
+        let mem = MemoryStateStore::default();
+        assert!(mem.put_if("a", &json!(1), None, None).await.unwrap());
+        let store = Prefetching::new(mem.clone());
+        store.prefetch(&keys(&["a", "b"])).await.unwrap();
+        let before = mem.requests.load(Ordering::SeqCst);
+        assert_eq!(store.get("a").await.unwrap().unwrap().data, json!(1));
+        assert_eq!(store.get("b").await.unwrap(), None);
+        assert_eq!(
+            mem.requests.load(Ordering::SeqCst),
+            before,
+            "served from the batch"
+        );
+
+        // Own writes are seen without a read.
+        assert!(store.put_if("b", &json!(2), None, None).await.unwrap());
+        assert_eq!(
+            store.get("b").await.unwrap(),
+            Some(Versioned {
+                data: json!(2),
+                version: 1
+            })
+        );
+        assert!(store.delete_if("a", 1).await.unwrap());
+        assert_eq!(store.get("a").await.unwrap(), None);
+        assert_eq!(
+            mem.requests.load(Ordering::SeqCst),
+            before + 2,
+            "two writes only"
+        );
+        assert_eq!(mem.keys(), vec!["b".to_string()]);
+
+        // A key that was not prefetched is read from the store.
+        assert_eq!(store.get("c").await.unwrap(), None);
+        assert_eq!(mem.requests.load(Ordering::SeqCst), before + 3);
+    }
+
+    #[tokio::test]
+    async fn a_stale_prefetch_loses_the_conditional_write_and_rereads() {
+        let mem = MemoryStateStore::default();
+        assert!(mem.put_if("k", &json!("v1"), None, None).await.unwrap());
+        let store = Prefetching::new(mem.clone());
+        store.prefetch(&keys(&["k"])).await.unwrap();
+        // Another run changes the record after this run's batch read.
+        assert!(mem.put_if("k", &json!("v2"), Some(1), None).await.unwrap());
+        let stale = store.get("k").await.unwrap().unwrap();
+        assert_eq!(stale.version, 1);
+        assert!(
+            !store
+                .put_if("k", &json!("mine"), Some(1), None)
+                .await
+                .unwrap(),
+            "a write from a stale read must lose"
+        );
+        assert_eq!(store.get("k").await.unwrap().unwrap().data, json!("v2"));
+        assert_eq!(mem.items.lock().unwrap()["k"].data, json!("v2"));
+    }
+
+    #[tokio::test]
+    async fn a_new_prefetch_forgets_the_previous_run() {
+        let mem = MemoryStateStore::default();
+        let store = Prefetching::new(mem.clone());
+        store.prefetch(&keys(&["k"])).await.unwrap();
+        assert!(mem.put_if("k", &json!("later"), None, None).await.unwrap());
+        store.prefetch(&keys(&["other"])).await.unwrap();
+        assert_eq!(store.get("k").await.unwrap().unwrap().data, json!("later"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_prefetch_caches_nothing_and_is_an_error() {
+        let mem = MemoryStateStore::default();
+        assert!(mem.put_if("k", &json!(1), None, None).await.unwrap());
+        let store = Prefetching::new(mem.clone());
+        store.prefetch(&keys(&["k"])).await.unwrap();
+        mem.fail.store(true, Ordering::SeqCst);
+        assert!(store.prefetch(&keys(&["k"])).await.is_err());
+        assert!(store.get("k").await.is_err(), "nothing stale is served");
     }
 }

@@ -17,10 +17,10 @@ use crate::report::{AlertAction, ChangeReport, DvvSubmission, Finding, Report, T
 use crate::sources::{AcmSource, SecretSource, TlsSource};
 use futures::StreamExt;
 use rustls_pki_types::CertificateDer;
-use suomifi_shared::alerts::{AlertLifecycle, LifecycleError, Outcome, format_time};
+use suomifi_shared::alerts::{AlertLifecycle, LifecycleError, Outcome, alert_pk, format_time};
 use suomifi_shared::clock::Clock;
 use suomifi_shared::notify::{Alert, Notifier};
-use suomifi_shared::state::StateStore;
+use suomifi_shared::state::{Prefetching, StateStore};
 use time::OffsetDateTime;
 
 /// The adapters a [`Checker`] works through.
@@ -47,10 +47,11 @@ pub struct Checker<T, S, A, St, N, C> {
     tls: T,
     secrets: S,
     acm: A,
-    store: St,
+    /// Every run reads all its targets' records in one batch first (see [`Prefetching`]).
+    store: Prefetching<St>,
     notifier: N,
     clock: C,
-    lifecycle: AlertLifecycle<St, N, C>,
+    lifecycle: AlertLifecycle<Prefetching<St>, N, C>,
 }
 
 /// What a run produced.
@@ -121,8 +122,9 @@ where
 {
     /// A checker for `config` working through `ports`.
     pub fn new(config: Config, ports: Ports<T, S, A, St, N, C>) -> Self {
+        let store = Prefetching::new(ports.store);
         let lifecycle = AlertLifecycle::new(
-            ports.store.clone(),
+            store.clone(),
             ports.notifier.clone(),
             ports.clock.clone(),
             config.reminder,
@@ -132,7 +134,7 @@ where
             tls: ports.tls,
             secrets: ports.secrets,
             acm: ports.acm,
-            store: ports.store,
+            store,
             notifier: ports.notifier,
             clock: ports.clock,
             lifecycle,
@@ -149,6 +151,25 @@ where
     /// after the report was logged and the metrics emitted.
     pub async fn run(&self) -> RunOutcome {
         let at = self.clock.now();
+        // One batched read of every record this run may look at, instead of several requests per
+        // target. If it fails, the records are read one by one and each failure is reported
+        // against its target as before.
+        let keys: Vec<String> = self
+            .config
+            .targets
+            .iter()
+            .flat_map(|t| {
+                [
+                    alert_pk(&source_key(&t.name)),
+                    alert_pk(&trust_key(&t.name)),
+                    alert_pk(&expiry_key(&t.name)),
+                    record_key(&t.name),
+                ]
+            })
+            .collect();
+        if let Err(e) = self.store.prefetch(&keys).await {
+            tracing::warn!(error = %e, "batched read of the state table failed; reading per target");
+        }
         let outcomes: Vec<TargetOutcome> = futures::stream::iter(&self.config.targets)
             .map(|t| self.check_target(t))
             .buffered(self.config.concurrency)

@@ -26,6 +26,7 @@ struct Harness {
     acm: FakeAcm,
     notifier: RecordingNotifier,
     clock: ManualClock,
+    store: MemoryStateStore,
 }
 
 fn harness(
@@ -44,13 +45,14 @@ fn harness(
     let acm = FakeAcm::default();
     let notifier = RecordingNotifier::default();
     let clock = ManualClock::new(at);
+    let store = MemoryStateStore::default();
     let checker = Checker::new(
         config,
         Ports {
             tls: TlsProber::with_extra_roots(roots).unwrap(),
             secrets: secrets.clone(),
             acm: acm.clone(),
-            store: MemoryStateStore::default(),
+            store: store.clone(),
             notifier: notifier.clone(),
             clock: clock.clone(),
         },
@@ -61,6 +63,7 @@ fn harness(
         acm,
         notifier,
         clock,
+        store,
     }
 }
 
@@ -222,6 +225,50 @@ async fn each_threshold_notifies_once_then_daily_reminders_and_one_resolved_on_r
     assert_eq!(sent.len(), 10);
     assert_eq!(sent[9].severity, Severity::Resolved);
     assert!(sent[9].title.contains("renewed"), "{}", sent[9].title);
+}
+
+#[tokio::test]
+async fn a_quiet_run_reads_the_state_table_once_however_many_targets() {
+    use std::sync::atomic::Ordering;
+    let t = now();
+    let ca = root("Quiet Root", t - days(1000), t + days(3000));
+    let targets: Vec<Value> = (0..40)
+        .map(|i| json!({"name": format!("svc-{i}"), "secret": format!("svc-{i}")}))
+        .collect();
+    let h = harness(Value::Array(targets), &[], vec![], t);
+    for i in 0..40 {
+        // Half healthy, half with an open expiry alert.
+        let days_left = if i % 2 == 0 { 365 } else { 10 };
+        h.secrets.put_text(
+            &format!("svc-{i}"),
+            leaf_expiring(&ca, &format!("svc-{i}.example"), t, days_left).pem,
+        );
+    }
+    handle(&h.checker, json!({})).await.unwrap();
+    assert_eq!(h.notifier.sent().len(), 20, "the 20 expiring ones open");
+    let first_run = h.store.requests.load(Ordering::SeqCst);
+    assert!(
+        first_run > 40,
+        "the first run writes what it saw: {first_run}"
+    );
+
+    // An hour later nothing changed: one batched read, no write, no notification.
+    h.clock.advance(time::Duration::hours(1));
+    h.store.requests.store(0, Ordering::SeqCst);
+    let report = handle(&h.checker, json!({})).await.unwrap();
+    assert_eq!(report.summary.targets, 40);
+    assert_eq!(h.store.requests.load(Ordering::SeqCst), 1);
+    assert_eq!(h.notifier.sent().len(), 20);
+
+    // A renewal still resolves its alert through the batched state.
+    h.secrets.put_text(
+        "svc-1",
+        leaf_expiring(&ca, "svc-1.example", h.clock.now(), 365).pem,
+    );
+    handle(&h.checker, json!({})).await.unwrap();
+    let sent = h.notifier.sent();
+    assert_eq!(sent.len(), 21);
+    assert_eq!(sent[20].severity, Severity::Resolved);
 }
 
 #[tokio::test]
