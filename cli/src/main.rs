@@ -192,7 +192,11 @@ fn report_error(e: &CliError) -> ExitCode {
 /// `AWS_ENDPOINT_URL` for local stand-ins). A missing region is the one mistake worth catching
 /// before the first call, because the SDK's own message does not say how to fix it.
 pub(crate) async fn aws_config() -> Result<aws_config::SdkConfig, CliError> {
-    let config = suomifi_shared::aws::load_config().await;
+    let config = suomifi_shared::aws::load_config().await.map_err(|e| {
+        CliError::new(e.to_string()).hint(
+            "point AWS_ENDPOINT_URL at https://, or at http:// on 127.0.0.1 for local stand-ins",
+        )
+    })?;
     if config.region().is_none() {
         return Err(CliError::new("no AWS region configured").hint(
             "set AWS_REGION (for example AWS_REGION=eu-north-1) or a region in your AWS profile",

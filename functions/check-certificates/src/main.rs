@@ -34,7 +34,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             std::process::exit(2);
         }
     };
-    let sdk = suomifi_shared::aws::load_config().await;
+    let sdk = match suomifi_shared::aws::load_config().await {
+        Ok(sdk) => sdk,
+        Err(e) => {
+            tracing::error!(error_type = "CheckCertificates.Config", error = %e, "configuration refused");
+            std::process::exit(2);
+        }
+    };
     let notifier = match &config.alert_topic_arn {
         Some(arn) => AnyNotifier::Sns(SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), arn)),
         None => AnyNotifier::None(NoNotifier),

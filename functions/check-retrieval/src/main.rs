@@ -31,7 +31,14 @@ use suomifi_shared::state::DynamoStateStore;
 async fn main() -> Result<(), Error> {
     suomifi_shared::telemetry::init();
     let config = Config::from_env(&Env::from_process())?;
-    let aws = suomifi_shared::aws::load_config().await;
+    let aws = match suomifi_shared::aws::load_config().await {
+        Ok(aws) => aws,
+        Err(e) => {
+            // Fail the init phase with one clear, structured line.
+            tracing::error!(error_type = "CheckRetrieval.Config", error = %e, "configuration refused");
+            std::process::exit(2);
+        }
+    };
     let notifier = match &config.alert_topic_arn {
         Some(arn) => AnyNotifier::Sns(SnsNotifier::new(aws_sdk_sns::Client::new(&aws), arn)),
         None => {
