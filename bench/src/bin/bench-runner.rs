@@ -580,7 +580,7 @@ async fn certs(ctx: &mut Ctx, moto: &integration_tests::moto::Moto) -> Vec<Row> 
             .enumerate()
             .map(|(i, port)| json!({"name": format!("ep-{i}"), "tls": format!("127.0.0.1:{port}")}))
             .collect();
-        let (mut times, mut rss, mut floor) = (vec![], vec![], vec![]);
+        let (mut times, mut steady, mut rss, mut floor) = (vec![], vec![], vec![], vec![]);
         let mut answer_kind = "ok";
         for _ in 0..ctx.args.probe_runs {
             floor.push(probe_floor(&ports[..n]));
@@ -605,32 +605,52 @@ async fn certs(ctx: &mut Ctx, moto: &integration_tests::moto::Moto) -> Vec<Row> 
                 .await
                 .expect("an answer");
             times.push(started.elapsed().as_secs_f64() * 1000.0);
-            rss.extend(p.peak_rss_kib().map(|k| k as f64));
-            p.kill().await;
             if let Err(e) = answer {
                 answer_kind = "error";
                 eprintln!("check-certificates answered an error for {n} endpoints: {e}");
             }
+            // The next scheduled run: same table, alerts already open, nothing new to write.
+            let started = Instant::now();
+            let answer = api
+                .invoke(json!({}), Duration::from_secs(600))
+                .await
+                .expect("an answer");
+            steady.push(started.elapsed().as_secs_f64() * 1000.0);
+            if let Err(e) = answer {
+                answer_kind = "error";
+                eprintln!(
+                    "check-certificates (second run) answered an error for {n} endpoints: {e}"
+                );
+            }
+            rss.extend(p.peak_rss_kib().map(|k| k as f64));
+            p.kill().await;
         }
         let t = Stats::of(&times).expect("samples");
+        let st = Stats::of(&steady).expect("steady samples");
         let f = Stats::of(&floor).expect("floor samples");
         let peak = rss.iter().copied().fold(f64::NAN, f64::max);
         ctx.results.insert(
             format!("certs/{n}"),
             json!({"median": t.median, "min": t.min, "max": t.max, "n": t.n, "peakRssKib": peak,
-                   "answer": answer_kind, "probeFloorMs": f.median}),
+                   "answer": answer_kind, "probeFloorMs": f.median,
+                   "steadyMedian": st.median, "steadyMin": st.min, "steadyMax": st.max}),
         );
         let mut row = Row::new(
             format!(
                 "check-certificates, {n} TLS endpoints (peak RSS {})",
                 mib(peak)
             ),
-            format!("{}; the prober alone: {:.0} ms", ms(&t), f.median),
+            format!(
+                "first run (every alert opens) {}; next run {:.1} ms; the prober alone: {:.0} ms",
+                ms(&t),
+                st.median,
+                f.median
+            ),
         );
         if n == 500 {
             row = row.target(
                 "≤ 10 s, ≤ 32 MiB",
-                t.median <= PROBE_500_TARGET_S * 1000.0 && peak <= RSS_TARGET_KIB,
+                t.median.max(st.median) <= PROBE_500_TARGET_S * 1000.0 && peak <= RSS_TARGET_KIB,
             );
         } else {
             row = row.target("≤ 32 MiB", peak <= RSS_TARGET_KIB);
