@@ -9,6 +9,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Where Linux distributions keep the one-file CA bundle, first match wins: Amazon Linux 2023
 /// (Lambda's `provided.al2023`) and Fedora/RHEL, Debian/Ubuntu, Alpine.
@@ -22,48 +23,73 @@ const CA_BUNDLES: [&str; 4] = [
 /// Loads the SDK configuration the standard way (region, credentials, and `AWS_ENDPOINT_URL` /
 /// `AWS_ENDPOINT_URL_<SERVICE>` for local stand-ins; no emulator-specific code path).
 ///
-/// The one difference from the SDK's defaults is where the HTTPS client's trusted roots come
-/// from: the system's single CA bundle file ([`ca_bundle`]) rather than the bundle *and* every
-/// file of the certificate directory, which the default loader reads at every cold start (on
-/// Debian that is some 150 extra files, about 4 ms of CPU before the first invocation — see
-/// BENCHMARKS.md). Same roots, same TLS stack (rustls + aws-lc-rs); when no usable bundle is
-/// found the SDK's default client is used unchanged.
-///
 /// Refused before anything is contacted: an `AWS_ENDPOINT_URL` or `AWS_ENDPOINT_URL_<SERVICE>`
 /// that is plain `http://` to anything but a loopback address (local stand-ins), so that no
 /// configuration mistake sends AWS credentials and secrets over an unencrypted network.
+///
+/// The HTTPS client is the SDK's own (rustls + aws-lc-rs, the SDK's connector settings, proxy
+/// from the environment) with one difference, in where its trusted roots come from and when:
+/// - from the system's single CA bundle file ([`ca_bundle`]), not the bundle *and* every file of
+///   the certificate directory (on Debian some 150 more files);
+/// - parsed once per process, at the first connection to AWS. The SDK's default client builds
+///   a throw-away connector for every service client it constructs, parsing the whole trust
+///   store each time, only to have it done before the first request; a function with four
+///   service clients paid for that four times at every cold start (BENCHMARKS.md).
+///
+/// When no usable bundle is found the SDK's default trust store is used (which also honours
+/// `SSL_CERT_DIR`).
 pub async fn load_config() -> Result<aws_config::SdkConfig, InsecureEndpoint> {
     check_endpoints(
         std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
     )?;
-    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    let loader = match ca_bundle().and_then(|path| bundle_trust_store(&path)) {
-        Some(trust) => {
-            let tls = TlsContext::builder()
-                .with_trust_store(trust)
-                .build()
-                .expect("a TLS context with a trust store builds");
-            // As the SDK builds its default client (settings, sleep, proxy from the
-            // environment), with only the trust store changed.
-            let client = aws_smithy_http_client::Builder::new().build_with_connector_fn(
-                move |settings, components| {
-                    let mut conn = ConnectorBuilder::default()
-                        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-                        .tls_context(tls.clone());
-                    conn.set_connector_settings(settings.cloned());
-                    if let Some(components) = components {
-                        conn.set_sleep_impl(components.sleep_impl());
-                    }
-                    conn.set_proxy_config(Some(ProxyConfig::from_env()));
-                    conn.build()
-                },
-            );
-            loader.http_client(client)
-        }
-        None => loader,
-    };
-    Ok(loader.load().await)
+    let client =
+        aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+            let Some(settings) = settings else {
+                // The SDK's early-loading call at client construction, whose connector is
+                // discarded: nothing to load for it (an empty trust store refuses everything,
+                // should it ever be used).
+                return ConnectorBuilder::default()
+                    .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+                    .tls_context(untrusting_context())
+                    .build();
+            };
+            let mut conn = ConnectorBuilder::default()
+                .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+                .tls_context(trust_context().clone());
+            conn.set_connector_settings(Some(settings.clone()));
+            if let Some(components) = components {
+                conn.set_sleep_impl(components.sleep_impl());
+            }
+            conn.set_proxy_config(Some(ProxyConfig::from_env()));
+            conn.build()
+        });
+    Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(client)
+        .load()
+        .await)
+}
+
+/// The trusted roots for AWS, decided once per process: the CA bundle when it is usable, else
+/// the SDK's default (native roots).
+fn trust_context() -> &'static TlsContext {
+    static CONTEXT: OnceLock<TlsContext> = OnceLock::new();
+    CONTEXT.get_or_init(|| {
+        let trust = ca_bundle()
+            .and_then(|path| bundle_trust_store(&path))
+            .unwrap_or_default();
+        TlsContext::builder()
+            .with_trust_store(trust)
+            .build()
+            .expect("a TLS context with a trust store builds")
+    })
+}
+
+fn untrusting_context() -> TlsContext {
+    TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_native_roots(false))
+        .build()
+        .expect("an empty TLS context builds")
 }
 
 /// An AWS endpoint override that would send requests unencrypted over a network.
