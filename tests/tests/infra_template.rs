@@ -553,6 +553,105 @@ fn every_documented_variable_is_set_by_the_template_or_optional() {
     assert!(problems.is_empty(), "\n  {}", problems.join("\n  "));
 }
 
+/// The DynamoDB operations the shared state-table adapter makes (`.get_item()` → `GetItem`), read
+/// from its source.
+fn state_table_actions() -> BTreeSet<String> {
+    let source = fs::read_to_string(workspace_root().join("shared/src/state.rs"))
+        .expect("shared/src/state.rs");
+    let mut actions = BTreeSet::new();
+    for (i, _) in source.match_indices(".client") {
+        let call = source[i + ".client".len()..].trim_start();
+        let Some(call) = call.strip_prefix('.') else {
+            continue;
+        };
+        let method: String = call
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+            .collect();
+        let action: String = method
+            .split('_')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect();
+        actions.insert(action);
+    }
+    actions
+}
+
+#[test]
+fn roles_that_use_the_state_table_allow_exactly_the_calls_the_code_makes() {
+    let needed = state_table_actions();
+    for op in ["GetItem", "PutItem", "DeleteItem", "BatchGetItem"] {
+        assert!(needed.contains(op), "{op} not found in {needed:?}");
+    }
+    let template = load_template();
+    let binaries = function_binaries();
+    let mut checked = 0;
+    for f in deployed_functions(&template) {
+        // Batched reads only where the function's own code asks for them (least privilege).
+        let source = f
+            .binary()
+            .and_then(|b| binaries.get(b))
+            .map(|b| source_text(&b.crate_dir))
+            .unwrap_or_default();
+        let batches = source.contains(".prefetch(") || source.contains(".get_many(");
+        let needed: BTreeSet<&String> = needed
+            .iter()
+            .filter(|a| batches || !a.starts_with("Batch"))
+            .collect();
+        // The function's inline policies, or those of the role it names (`!GetAtt XRole.Arn`).
+        let mut strings = Vec::new();
+        if let Some(policies) = f.property("Policies") {
+            collect_strings(policies, &mut strings);
+        }
+        let role = f
+            .property("Role")
+            .and_then(|r| untagged(r).as_str())
+            .map(|r| r.trim_end_matches(".Arn").to_owned());
+        if let Some((_, role)) = resources(&template)
+            .into_iter()
+            .find(|(id, _)| Some(id) == role.as_ref())
+            && let Some(policies) = get(role, "Properties").and_then(|p| get(p, "Policies"))
+        {
+            collect_strings(policies, &mut strings);
+        }
+        let granted: BTreeSet<&str> = strings
+            .iter()
+            .filter_map(|s| s.strip_prefix("dynamodb:"))
+            .collect();
+        if granted.is_empty() {
+            continue;
+        }
+        checked += 1;
+        let missing: Vec<_> = needed
+            .iter()
+            .filter(|a| !granted.contains(a.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{} may use the state table but its role lacks dynamodb:{missing:?}",
+            f.logical_id
+        );
+        let unused: Vec<_> = granted
+            .iter()
+            .filter(|g| !needed.iter().any(|n| n.as_str() == **g))
+            .collect();
+        assert!(
+            unused.is_empty(),
+            "{}'s role grants dynamodb:{unused:?}, which its code never calls",
+            f.logical_id
+        );
+    }
+    assert!(
+        checked >= 2,
+        "check-retrieval and check-certificates keep alert state"
+    );
+}
+
 /// Metric names the template uses: `"SuomifiOps", "Name"` in dashboard metric arrays,
 /// `SEARCH('{SuomifiOps,Dim} MetricName="Name"'...)` expressions, and alarms on the namespace.
 /// Returns (metric names, dimension names).
