@@ -48,7 +48,7 @@ pub async fn load_config() -> Result<aws_config::SdkConfig, InsecureEndpoint> {
             let Some(settings) = settings else {
                 // The SDK's early-loading call at client construction, whose connector is
                 // discarded: nothing to load for it (an empty trust store refuses everything,
-                // should it ever be used).
+                // should it ever be used: fail closed — tests/tests/aws_tls.rs would notice).
                 return ConnectorBuilder::default()
                     .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
                     .tls_context(untrusting_context())
