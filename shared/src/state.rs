@@ -4,6 +4,7 @@
 //! remember between runs (a checker's own cursor, the last seen certificate of a target). Writes
 //! are conditional on a version number, so two overlapping runs cannot both win.
 
+use crate::suomifi::RetryPolicy;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -107,8 +108,16 @@ where
 
 /// DynamoDB's limit of keys in one `BatchGetItem`.
 const BATCH_GET_MAX_KEYS: usize = 100;
-/// Requests for one batch before unprocessed keys fail the read.
-const BATCH_GET_MAX_ATTEMPTS: u32 = 8;
+
+/// How often, and how patiently, one batch asks again for keys DynamoDB left unprocessed: the
+/// project's one backoff (exponential, jittered), as for the Suomi.fi API.
+fn unprocessed_keys_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 8,
+        base_delay: std::time::Duration::from_millis(50),
+        max_delay: std::time::Duration::from_secs(2),
+    }
+}
 
 impl DynamoStateStore {
     fn versioned(
@@ -171,11 +180,11 @@ impl StateStore for DynamoStateStore {
             // DynamoDB may answer part of a batch and hand the rest back as unprocessed keys
             // (throttling, a 16 MB answer): ask again for those, backing off, a bounded number
             // of times.
+            let retry = unprocessed_keys_retry();
             let mut attempt = 0u32;
             while let Some(keys) = request.take() {
                 if attempt > 0 {
-                    let backoff = 50u64 << attempt.min(5);
-                    tokio::time::sleep(std::time::Duration::from_millis(backoff)).await;
+                    tokio::time::sleep(retry.delay(attempt)).await;
                 }
                 attempt += 1;
                 let out = self
@@ -201,7 +210,7 @@ impl StateStore for DynamoStateStore {
                     .unprocessed_keys
                     .and_then(|mut u| u.remove(&self.table))
                     .filter(|k| !k.keys.is_empty());
-                if request.is_some() && attempt >= BATCH_GET_MAX_ATTEMPTS {
+                if request.is_some() && attempt >= retry.max_attempts {
                     return Err(StateError {
                         table: self.table.clone(),
                         detail: format!(
@@ -311,9 +320,21 @@ impl<S: StateStore> Prefetching<S> {
         Ok(())
     }
 
-    /// The store behind.
-    pub fn inner(&self) -> &S {
-        &self.inner
+    /// After a write: on success the cache holds what was written (`None`: deleted); after a
+    /// lost or failed write the key is read from the table again.
+    fn settle(
+        &self,
+        pk: &str,
+        result: Result<bool, StateError>,
+        written: impl FnOnce() -> Option<Versioned>,
+    ) -> Result<bool, StateError> {
+        let mut cache = self.cache();
+        if matches!(result, Ok(true)) {
+            cache.insert(pk.to_owned(), written());
+        } else {
+            cache.remove(pk);
+        }
+        result
     }
 }
 
@@ -336,34 +357,17 @@ impl<S: StateStore> StateStore for Prefetching<S> {
             .inner
             .put_if(pk, data, expected, ttl_epoch_seconds)
             .await;
-        let mut cache = self.cache();
-        match result {
-            Ok(true) => {
-                let written = Versioned {
-                    data: data.clone(),
-                    version: expected.unwrap_or(0) + 1,
-                };
-                cache.insert(pk.to_owned(), Some(written));
-            }
-            _ => {
-                cache.remove(pk);
-            }
-        }
-        result
+        self.settle(pk, result, || {
+            Some(Versioned {
+                data: data.clone(),
+                version: expected.unwrap_or(0) + 1,
+            })
+        })
     }
 
     async fn delete_if(&self, pk: &str, expected: u64) -> Result<bool, StateError> {
         let result = self.inner.delete_if(pk, expected).await;
-        let mut cache = self.cache();
-        match result {
-            Ok(true) => {
-                cache.insert(pk.to_owned(), None);
-            }
-            _ => {
-                cache.remove(pk);
-            }
-        }
-        result
+        self.settle(pk, result, || None)
     }
 
     async fn get_many(&self, pks: &[String]) -> Result<HashMap<String, Versioned>, StateError> {
