@@ -29,7 +29,7 @@ impl ApiBase {
         match url.scheme() {
             "https" => {}
             "http" if is_loopback(&url) => {}
-            _ => return Err(InsecureUrl::NotHttps(s.to_owned())),
+            _ => return Err(InsecureUrl::NotHttps(without_userinfo(&url))),
         }
         Ok(Self(url))
     }
@@ -61,6 +61,15 @@ impl ApiBase {
         url.set_path(&format!("{prefix}{path}"));
         url
     }
+}
+
+/// The URL as it may be shown in an error or a log: a user name or password written into it
+/// (`http://user:secret@host`) is left out.
+fn without_userinfo(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -104,6 +113,18 @@ mod tests {
             ApiBase::parse("not a url"),
             Err(InsecureUrl::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn a_refused_url_is_reported_without_its_credentials() {
+        let err =
+            ApiBase::parse("http://svc-user:S3cret-Pa55@proxy.example.org:8080/x").unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.contains("http://proxy.example.org:8080/x"), "{shown}");
+        assert!(
+            !shown.contains("S3cret-Pa55") && !shown.contains("svc-user"),
+            "{shown}"
+        );
     }
 
     #[test]
