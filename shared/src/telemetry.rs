@@ -37,6 +37,14 @@ pub fn init() {
     };
 }
 
+/// Ends a function's init phase over a configuration it cannot run with: one structured error
+/// line (`error_type`, e.g. `CheckRetrieval.Config`, for log filters and alarms) and exit code 2,
+/// instead of failing every invocation. The error must say what to fix; it is logged as is.
+pub fn refuse_start(error_type: &str, error: &dyn std::fmt::Display) -> ! {
+    tracing::error!(error_type, error = %error, "configuration refused");
+    std::process::exit(2);
+}
+
 /// A metric value with its unit (`Count`, `None`, `Milliseconds`, ...).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metric<'a> {

@@ -28,18 +28,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     suomifi_shared::telemetry::init();
     let config = match Config::from_lookup(|var| std::env::var(var).ok()) {
         Ok(config) => config,
-        Err(e) => {
-            // Fail the init phase with one clear, structured line instead of failing every run.
-            tracing::error!(error_type = "CheckCertificates.Config", error = %e, "configuration refused");
-            std::process::exit(2);
-        }
+        Err(e) => suomifi_shared::telemetry::refuse_start("CheckCertificates.Config", &e),
     };
     let sdk = match suomifi_shared::aws::load_config().await {
         Ok(sdk) => sdk,
-        Err(e) => {
-            tracing::error!(error_type = "CheckCertificates.Config", error = %e, "configuration refused");
-            std::process::exit(2);
-        }
+        Err(e) => suomifi_shared::telemetry::refuse_start("CheckCertificates.Config", &e),
     };
     let notifier = match &config.alert_topic_arn {
         Some(arn) => AnyNotifier::Sns(SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), arn)),

@@ -33,11 +33,7 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env(&Env::from_process())?;
     let aws = match suomifi_shared::aws::load_config().await {
         Ok(aws) => aws,
-        Err(e) => {
-            // Fail the init phase with one clear, structured line.
-            tracing::error!(error_type = "CheckRetrieval.Config", error = %e, "configuration refused");
-            std::process::exit(2);
-        }
+        Err(e) => suomifi_shared::telemetry::refuse_start("CheckRetrieval.Config", &e),
     };
     let notifier = match &config.alert_topic_arn {
         Some(arn) => AnyNotifier::Sns(SnsNotifier::new(aws_sdk_sns::Client::new(&aws), arn)),

@@ -28,11 +28,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let timeout = Duration::from_secs(optional_u64(&env, "SUOMIFI_TIMEOUT_SECONDS", 10)?);
     let aws = match suomifi_shared::aws::load_config().await {
         Ok(aws) => aws,
-        Err(e) => {
-            // Fail the init phase with one clear, structured line.
-            tracing::error!(error_type = "RotatePassword.Config", error = %e, "configuration refused");
-            std::process::exit(2);
-        }
+        Err(e) => suomifi_shared::telemetry::refuse_start("RotatePassword.Config", &e),
     };
     let notifier = match env.get("ALERT_TOPIC_ARN") {
         Some(arn) => AnyNotifier::Sns(SnsNotifier::new(aws_sdk_sns::Client::new(&aws), arn)),
