@@ -29,7 +29,7 @@ const CA_BUNDLES: [&str; 4] = [
 ///
 /// The HTTPS client is the SDK's own (rustls + aws-lc-rs, the SDK's connector settings, proxy
 /// from the environment) with one difference, in where its trusted roots come from and when:
-/// - from the system's single CA bundle file ([`ca_bundle`]), not the bundle *and* every file of
+/// - from the system's single CA bundle file (`SSL_CERT_FILE`, else the distribution's), not the bundle *and* every file of
 ///   the certificate directory (on Debian some 150 more files);
 /// - parsed once per process, at the first connection to AWS. The SDK's default client builds
 ///   a throw-away connector for every service client it constructs, parsing the whole trust
@@ -71,7 +71,10 @@ pub async fn load_config() -> Result<aws_config::SdkConfig, InsecureEndpoint> {
 }
 
 /// The trusted roots for AWS, decided once per process: the CA bundle when it is usable, else
-/// the SDK's default (native roots).
+/// the SDK's default (native roots). The bundle is parsed twice, here to check that every entry
+/// is a usable trust anchor and again by the SDK (which would panic on one that is not): about
+/// 1.5 ms a pass for Debian's 144 roots (the cold-start probe in BENCHMARKS.md), done
+/// once, at the first AWS request.
 fn trust_context() -> &'static TlsContext {
     static CONTEXT: OnceLock<TlsContext> = OnceLock::new();
     CONTEXT.get_or_init(|| {
@@ -104,7 +107,7 @@ pub struct InsecureEndpoint {
 
 /// Checks every `AWS_ENDPOINT_URL*` variable among `vars` (an empty value is ignored, as the SDK
 /// ignores it): `https://` anywhere, `http://` only to a loopback address.
-pub fn check_endpoints(
+fn check_endpoints(
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<(), InsecureEndpoint> {
     for (variable, value) in vars {
@@ -122,7 +125,7 @@ pub fn check_endpoints(
 /// honour it), else the first of the usual distribution paths that exists. `None` when
 /// `SSL_CERT_DIR` is set without `SSL_CERT_FILE` (the operator chose a directory: the SDK's
 /// default loader honours that) or when no bundle is found.
-pub fn ca_bundle() -> Option<PathBuf> {
+fn ca_bundle() -> Option<PathBuf> {
     ca_bundle_from(
         |k| std::env::var_os(k).filter(|v| !v.is_empty()),
         |p| p.is_file(),
