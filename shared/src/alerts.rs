@@ -267,6 +267,50 @@ impl<S: StateStore, N: Notifier, C: Clock> AlertLifecycle<S, N, C> {
     }
 }
 
+/// A [`Notifier`] for functions whose alerts come from events rather than from a scheduled look
+/// (the rotation): with a state table, every problem goes through the lifecycle (notified once,
+/// reminded, escalated) and a `Resolved` alert is sent only if its problem was open; `Info`
+/// notices are published as they are, in the same chat thread. Without a state table
+/// ([`Tracking::Untracked`]) each problem is published as it comes and `Resolved` alerts are
+/// dropped, since nothing is known to be open.
+#[derive(Debug, Clone)]
+pub enum Tracking<S, N, C> {
+    /// Alerts through the lifecycle over the state table.
+    Lifecycle(AlertLifecycle<S, N, C>),
+    /// Straight to the notifier.
+    Untracked(N),
+}
+
+impl<S: StateStore, N: Notifier, C: Clock> Notifier for Tracking<S, N, C> {
+    async fn publish(&self, alert: &Alert) -> Result<(), NotifyError> {
+        let lifecycle = match self {
+            Self::Untracked(n) => {
+                if alert.severity == Severity::Resolved {
+                    return Ok(());
+                }
+                return n.publish(alert).await;
+            }
+            Self::Lifecycle(l) => l,
+        };
+        let result = match alert.severity {
+            Severity::Info => return lifecycle.notifier.publish(alert).await,
+            Severity::Resolved => {
+                let resolved = alert.clone();
+                lifecycle.clear(&alert.key, move |_| resolved).await
+            }
+            Severity::Warning | Severity::Critical => lifecycle.problem(alert.clone(), 0).await,
+        };
+        match result {
+            Ok(_) => Ok(()),
+            Err(LifecycleError::Notify(e)) => Err(e),
+            Err(e) => Err(NotifyError {
+                key: alert.key.clone(),
+                detail: e.to_string(),
+            }),
+        }
+    }
+}
+
 fn to_value(r: &AlertRecord) -> serde_json::Value {
     serde_json::to_value(r).expect("alert record serialises")
 }
@@ -429,5 +473,53 @@ mod tests {
         assert_eq!(human_duration(Duration::minutes(12)), "12 min");
         assert_eq!(human_duration(Duration::minutes(190)), "3 h 10 min");
         assert_eq!(human_duration(Duration::hours(51)), "2 d 3 h");
+    }
+
+    #[tokio::test]
+    async fn tracked_alerts_notify_once_and_resolve_only_what_was_open() {
+        let (lc, n, clock, _) = setup();
+        let tracked = Tracking::Lifecycle(lc);
+        let resolved = Alert::new(
+            "k1",
+            Severity::Resolved,
+            "rotation finished",
+            "rotate-password",
+        );
+        // Nothing open: a resolution is not sent.
+        tracked.publish(&resolved).await.unwrap();
+        assert!(n.sent().is_empty());
+        tracked.publish(&alert(Severity::Critical)).await.unwrap();
+        tracked.publish(&alert(Severity::Critical)).await.unwrap();
+        assert_eq!(n.sent().len(), 1, "a repeated failure is not sent again");
+        clock.advance(Duration::hours(25));
+        tracked.publish(&alert(Severity::Critical)).await.unwrap();
+        assert_eq!(n.sent().len(), 2, "but reminded after the interval");
+        let info = Alert::new("k1", Severity::Info, "password rotated", "rotate-password");
+        tracked.publish(&info).await.unwrap();
+        tracked.publish(&resolved).await.unwrap();
+        tracked.publish(&resolved).await.unwrap();
+        let sent = n.sent();
+        assert_eq!(sent.len(), 4, "{sent:?}");
+        assert_eq!(sent[2].severity, Severity::Info);
+        assert_eq!(sent[3].severity, Severity::Resolved);
+        assert!(sent.iter().all(|a| a.key == "k1"), "one chat thread");
+    }
+
+    #[tokio::test]
+    async fn untracked_alerts_are_published_as_they_come_without_resolutions() {
+        let n = RecordingNotifier::default();
+        let untracked: Tracking<MemoryStateStore, _, ManualClock> = Tracking::Untracked(n.clone());
+        untracked.publish(&alert(Severity::Warning)).await.unwrap();
+        untracked.publish(&alert(Severity::Warning)).await.unwrap();
+        untracked
+            .publish(&Alert::new(
+                "k1",
+                Severity::Resolved,
+                "ok",
+                "rotate-password",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(n.sent().len(), 2);
     }
 }

@@ -109,14 +109,9 @@ impl Alert {
         self
     }
 
-    /// The SNS subject: severity tag first, ≤ 100 characters, printable, one line.
+    /// The SNS subject: severity tag first, in the form real SNS accepts (see [`sns_subject`]).
     pub fn subject(&self) -> String {
-        let raw = format!("{} Suomi.fi: {}", self.severity.tag(), self.title);
-        let clean: String = raw
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        truncate_chars(&clean, 100)
+        sns_subject(&format!("{} Suomi.fi: {}", self.severity.tag(), self.title))
     }
 
     /// The e-mail body: plain text, short lines, readable on a phone.
@@ -171,11 +166,13 @@ impl Alert {
                 description.push_str(&format!("\n• *{k}:* {v}"));
             }
         }
-        let context: serde_json::Map<String, Value> = self
-            .details
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
+        // The custom-notification schema documents `additionalContext` as a map of strings.
+        let mut context = serde_json::Map::new();
+        context.insert("severity".into(), self.severity.as_str().into());
+        context.insert("alertKey".into(), self.key.clone().into());
+        for (k, v) in &self.details {
+            context.insert(k.clone(), Value::String(v.clone()));
+        }
         json!({
             "version": "1.0",
             "source": "custom",
@@ -192,11 +189,7 @@ impl Alert {
                 "summary": self.subject(),
                 "eventType": format!("suomifi-ops.{}", self.source),
                 "relatedResources": [],
-                "additionalContext": {
-                    "severity": self.severity.as_str(),
-                    "alertKey": self.key,
-                    "details": context,
-                },
+                "additionalContext": context,
             },
         })
     }
@@ -221,6 +214,65 @@ fn truncate_chars(s: &str, max: usize) -> String {
         out.push('…');
         out
     }
+}
+
+/// The longest subject SNS accepts: "must be less than 100 characters long".
+pub const SNS_SUBJECT_MAX: usize = 99;
+
+/// `raw` as a subject real SNS accepts (moto accepts anything): "ASCII text that begins with a
+/// letter, number, or punctuation mark; must not include line breaks or control characters; and
+/// must be less than 100 characters long". Finnish and Swedish letters are transliterated
+/// (ä → a, ö → o, å → a), common typographic marks get their ASCII form, any other non-ASCII
+/// character is dropped, whitespace runs become one space, and a cut is marked with `...`.
+pub fn sns_subject(raw: &str) -> String {
+    let mut ascii = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        let mapped: &str = match c {
+            'ä' | 'å' | 'á' | 'à' | 'â' => "a",
+            'Ä' | 'Å' | 'Á' | 'À' | 'Â' => "A",
+            'ö' | 'ó' | 'ò' | 'ô' | 'ø' => "o",
+            'Ö' | 'Ó' | 'Ò' | 'Ô' | 'Ø' => "O",
+            'ü' | 'ú' => "u",
+            'Ü' | 'Ú' => "U",
+            'é' | 'è' | 'ê' | 'ë' => "e",
+            'É' | 'È' => "E",
+            'š' => "s",
+            'Š' => "S",
+            'ž' => "z",
+            'Ž' => "Z",
+            '…' => "...",
+            '–' | '—' | '−' => "-",
+            '‘' | '’' | '‚' => "'",
+            '“' | '”' | '„' | '«' | '»' => "\"",
+            '×' => "x",
+            c if c.is_ascii_graphic() => {
+                ascii.push(c);
+                continue;
+            }
+            c if c.is_whitespace() || c.is_control() => " ",
+            _ => "",
+        };
+        ascii.push_str(mapped);
+    }
+    // One line, single spaces, starting with a letter, a digit or a punctuation mark.
+    let words: Vec<&str> = ascii.split(' ').filter(|w| !w.is_empty()).collect();
+    let clean = words.join(" ");
+    let clean = if clean.is_empty() {
+        "Suomi.fi notification".to_owned()
+    } else {
+        clean
+    };
+    if clean.len() <= SNS_SUBJECT_MAX {
+        return clean;
+    }
+    // All ASCII now: byte length is character count. Cut at a word boundary when one is near.
+    let room = SNS_SUBJECT_MAX - 3;
+    let cut = &clean[..room];
+    let cut = match cut.rfind(' ') {
+        Some(i) if i >= room - 20 => &cut[..i],
+        _ => cut,
+    };
+    format!("{}...", cut.trim_end())
 }
 
 /// Publishing failed; the caller must fail loudly (an alert must never be dropped silently).
@@ -329,19 +381,62 @@ mod tests {
         a
     }
 
+    /// What the Publish API reference requires of a subject, checked character by character.
+    fn assert_sns_accepts(s: &str) {
+        assert!(s.len() < 100, "{} characters: {s}", s.len());
+        assert!(s.is_ascii(), "not ASCII: {s}");
+        assert!(
+            !s.chars().any(|c| c.is_control()),
+            "control character: {s:?}"
+        );
+        let first = s.chars().next().expect("a subject");
+        assert!(
+            first.is_ascii_alphanumeric() || first.is_ascii_punctuation(),
+            "starts with {first:?}"
+        );
+    }
+
     #[test]
     fn subject_is_tagged_single_line_and_short() {
         let mut a = sample();
         a.title = "x".repeat(300) + "\r\n";
         let s = a.subject();
         assert!(s.starts_with("[CRITICAL] "));
-        assert!(s.chars().count() <= 100);
+        assert_sns_accepts(&s);
+        assert!(s.ends_with("..."));
         assert!(!s.contains('\n') && !s.contains('\r'));
         assert!(
             sample()
                 .subject()
                 .starts_with("[CRITICAL] Suomi.fi: retrieval stalled")
         );
+    }
+
+    #[test]
+    fn long_non_ascii_subject_is_one_sns_accepts() {
+        let mut a = sample();
+        a.title = "certificate `jyväskylä-varhaiskasvatus-sosiaalipalvelut-asiakirjahallinta-tuotanto` expires in 3 days – renew it…".into();
+        let s = a.subject();
+        assert_sns_accepts(&s);
+        assert!(
+            s.starts_with("[CRITICAL] Suomi.fi: certificate `jyvaskyla-varhaiskasvatus"),
+            "{s}"
+        );
+        assert!(s.ends_with("..."), "{s}");
+        assert!(!s.contains('…') && !s.contains('ä'));
+    }
+
+    #[test]
+    fn subject_transliterates_and_drops_what_sns_refuses() {
+        assert_eq!(
+            sns_subject("Åbo – Tampere ö ä “x” 🚨 ok"),
+            "Abo - Tampere o a \"x\" ok"
+        );
+        assert_eq!(sns_subject("  \t\n  leading space"), "leading space");
+        assert_eq!(sns_subject("🚨🚨"), "Suomi.fi notification");
+        assert_eq!(sns_subject(&"ä".repeat(99)), "a".repeat(99));
+        assert_sns_accepts(&sns_subject(&"ö".repeat(150)));
+        assert_sns_accepts(&sns_subject(&"word ".repeat(40)));
     }
 
     #[test]
@@ -364,9 +459,12 @@ mod tests {
                 .unwrap()
                 .starts_with("[CRITICAL]")
         );
-        assert_eq!(
-            v["metadata"]["additionalContext"]["details"]["Messages waiting"],
-            "12"
+        let context = v["metadata"]["additionalContext"].as_object().unwrap();
+        assert_eq!(context["Messages waiting"], "12");
+        assert_eq!(context["alertKey"], "retrieval/heartbeat/sys-1");
+        assert!(
+            context.values().all(Value::is_string),
+            "additionalContext values must be strings: {context:?}"
         );
     }
 

@@ -11,6 +11,11 @@ pub const AWSCURRENT: &str = "AWSCURRENT";
 pub const AWSPENDING: &str = "AWSPENDING";
 /// Label of the version used before the last rotation.
 pub const AWSPREVIOUS: &str = "AWSPREVIOUS";
+/// Our own staging label, put on the pending version *before* `/v1/change-password` is called
+/// for it. Without it the change was never attempted, so the pending password cannot work and
+/// need not be probed (a probe would be a failed login at Suomi.fi). Secrets Manager allows
+/// custom labels (1–256 characters); a label sits on one version at a time.
+pub const CHANGE_ATTEMPTED: &str = "SUOMIFI_CHANGE_ATTEMPTED";
 
 /// What `DescribeSecret` says about a secret (no values).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -60,6 +65,13 @@ pub struct SecretsError {
     pub code: Option<String>,
     /// Code and message as the service gave them.
     pub detail: String,
+}
+
+impl SecretsError {
+    /// `PutSecretValue` refused a different value for an existing version id.
+    pub fn is_resource_exists(&self) -> bool {
+        self.code.as_deref() == Some("ResourceExistsException")
+    }
 }
 
 /// Port: the Secrets Manager operations this project needs.

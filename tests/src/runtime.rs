@@ -132,7 +132,7 @@ impl LambdaFunction {
                 format!("/aws/lambda/{}", self.name),
             )
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-            .env("AWS_LAMBDA_LOG_LEVEL", "DEBUG")
+            .env("AWS_LAMBDA_LOG_LEVEL", "TRACE")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

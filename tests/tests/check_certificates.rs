@@ -240,7 +240,7 @@ async fn checks_secret_acm_and_tls_targets_notifies_once_and_advises_on_a_change
                 .starts_with("certificates/via-signing/change/")
         })
         .expect("change notice");
-    let details = &chat(notice)["metadata"]["additionalContext"]["details"];
+    let details = &chat(notice)["metadata"]["additionalContext"];
     assert_eq!(details["To"], "organisaatiopalvelut@dvv.fi");
     assert_eq!(details["Subject"], "Certificate change");
     let pem = details["Certificate (Base64, public part only)"]

@@ -336,7 +336,7 @@ async fn a_backlog_over_several_pages_and_services_near_the_horizon_is_critical(
     let subject = d[0].subject.as_deref().unwrap();
     assert!(subject.starts_with("[CRITICAL]"), "{subject}");
     assert!(subject.contains("4 citizens' messages"), "{subject}");
-    let details = &chat(&d[0])["metadata"]["additionalContext"]["details"];
+    let details = &chat(&d[0])["metadata"]["additionalContext"];
     assert_eq!(details["Days until deletion"], "3.0");
     assert!(
         details["Service svc-a"]

@@ -7,13 +7,17 @@
 //! `AWSPENDING`.** How:
 //!
 //! - the new password is stored (`AWSPENDING`) before Suomi.fi is ever told about it;
-//! - `setSecret` first tries to log in with the pending password: if that works, the change
-//!   already happened (lost response, crash, concurrent run) and nothing more is done;
+//! - `setSecret` marks the pending version (`SUOMIFI_CHANGE_ATTEMPTED`) *before* it calls
+//!   `/v1/change-password`. Only a marked version can already hold the password Suomi.fi accepts
+//!   (lost response, crash, concurrent run), so only then is the pending password probed first: a
+//!   healthy rotation makes no failed login at Suomi.fi;
 //! - `/v1/change-password` is called once, never retried blindly; after any failure the pending
 //!   password is probed again before deciding;
 //! - `finishSecret` promotes the pending version only after proving the pending password works.
 
+pub mod advice;
 pub mod password;
+pub mod recover;
 
 use serde::Serialize;
 use std::collections::HashMap;
@@ -22,9 +26,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 use suomifi_shared::notify::{Alert, Notifier, Severity};
 use suomifi_shared::secret::{Credentials, SecretError};
-use suomifi_shared::secrets::{AWSCURRENT, AWSPENDING, SecretMeta, SecretStore, SecretsError};
+use suomifi_shared::secrets::{
+    AWSCURRENT, AWSPENDING, CHANGE_ATTEMPTED, SecretMeta, SecretStore, SecretsError,
+};
 use suomifi_shared::sensitive::{AccessToken, Password};
 use suomifi_shared::suomifi::{ApiError, ClientConfig, SuomifiClient, TraceId};
+use tokio::time::Instant;
 use tracing::{info, warn};
 
 /// The four rotation steps, as Secrets Manager names them on the wire.
@@ -144,7 +151,7 @@ pub enum RotationError {
     },
     /// Current and pending versions disagree on username or API URL.
     #[error(
-        "the AWSPENDING value of secret `{0}` names another username or apiUrl than AWSCURRENT; cancel this rotation (remove AWSPENDING) and start again"
+        "the AWSPENDING value of secret `{0}` names another username or apiUrl than AWSCURRENT (it was edited by hand); nothing was changed at Suomi.fi by this step; run `suomifi-ops recover --secret-id {0}`, which keeps whichever stored password Suomi.fi accepts"
     )]
     PendingMismatch(String),
     /// `setSecret`/`finishSecret` ran before `createSecret` stored a password.
@@ -177,8 +184,10 @@ pub enum RotationError {
         /// Server's reason.
         reason: String,
     },
-    /// Suomi.fi refused the change for another reason.
-    #[error("Suomi.fi refused the password change: {reason} (traceId {trace_id})")]
+    /// Suomi.fi refused the change for another reason (a permanent 4xx): a person must look.
+    #[error(
+        "Suomi.fi refused the password change: {reason} (traceId {trace_id}); the current password still works and nothing was changed"
+    )]
     ChangeRefused {
         /// Server's reason.
         reason: String,
@@ -214,6 +223,15 @@ pub enum RotationError {
 }
 
 impl RotationError {
+    /// The Suomi.fi traceId the error carries, if any.
+    pub fn trace_id(&self) -> Option<&str> {
+        match self {
+            Self::Suomifi { source, .. } | Self::TestFailed { source, .. } => source.trace_id(),
+            Self::ChangeRefused { trace_id, .. } => trace_id.0.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Stable name for alarms and log filters.
     pub fn error_type(&self) -> &'static str {
         match self {
@@ -331,6 +349,10 @@ pub struct RotationSettings {
     pub test_attempts: u32,
     /// Delay between those attempts (doubles each time).
     pub test_backoff: Duration,
+    /// The longest one Suomi.fi attempt can take (the client's timeout times its own retries):
+    /// no attempt is started unless it can end this long before the invocation's deadline, so
+    /// the step always answers Secrets Manager itself instead of being killed by Lambda.
+    pub attempt_budget: Duration,
 }
 
 impl Default for RotationSettings {
@@ -339,6 +361,7 @@ impl Default for RotationSettings {
             notify_on_success: false,
             test_attempts: 4,
             test_backoff: Duration::from_millis(500),
+            attempt_budget: Duration::from_secs(35),
         }
     }
 }
@@ -369,6 +392,11 @@ enum Preflight {
     Pending(SecretMeta),
 }
 
+/// The alert key of a secret's rotation: one chat thread per secret, failures and successes.
+pub fn alert_key(secret_id: &str) -> String {
+    format!("rotation/{secret_id}")
+}
+
 impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
     /// A rotator over the given ports.
     pub fn new(secrets: S, api: A, notifier: N, settings: RotationSettings) -> Self {
@@ -380,12 +408,22 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
         }
     }
 
-    /// Handles one invocation. Errors that need a person are also published as notifications.
+    /// Handles one invocation with no deadline (tests, the CLI).
     pub async fn handle(&self, event: &RotationEvent) -> Result<StepOutcome, RotationError> {
+        self.handle_until(event, None).await
+    }
+
+    /// Handles one invocation that must answer before `deadline` (Lambda's). Errors that need a
+    /// person are also published as notifications; a finished rotation resolves them.
+    pub async fn handle_until(
+        &self,
+        event: &RotationEvent,
+        deadline: Option<Instant>,
+    ) -> Result<StepOutcome, RotationError> {
         let result = match event.step {
             Step::Create => self.create(event).await,
             Step::Set => self.set(event).await,
-            Step::Test => self.test(event).await,
+            Step::Test => self.test(event, deadline).await,
             Step::Finish => self.finish(event).await,
         };
         match &result {
@@ -400,11 +438,11 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
                     step = event.step.as_str(),
                     secret_id = %event.secret_id,
                     error_type = e.error_type(),
-                    trace_id = trace_of(e).unwrap_or("-"),
+                    trace_id = e.trace_id().unwrap_or("-"),
                     error = %e,
                     "rotation step failed"
                 );
-                if let Some(alert) = alert_for(event, e)
+                if let Some(alert) = advice::alert_for(event, e)
                     && let Err(n) = self.notifier.publish(&alert).await
                 {
                     warn!(error = %n, "could not publish the rotation alert");
@@ -510,10 +548,7 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
         {
             Ok(()) => Ok("created"),
             // A concurrent createSecret stored its own password for this token first: keep that.
-            Err(e)
-                if e.code.as_deref() == Some("ResourceExistsException")
-                    && self.pending(ev).await?.is_some() =>
-            {
+            Err(e) if e.is_resource_exists() && self.pending(ev).await?.is_some() => {
                 Ok("already_created")
             }
             Err(e) => Err(e.into()),
@@ -533,20 +568,44 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
         }
     }
 
-    async fn set(&self, ev: &RotationEvent) -> Result<&'static str, RotationError> {
-        if let Preflight::AlreadyCurrent(_) = self.preflight(ev).await? {
-            return Ok("already_current");
+    /// Puts [`CHANGE_ATTEMPTED`] on the token's version (moving it from an earlier rotation's
+    /// version, as Secrets Manager requires for a label attached elsewhere).
+    async fn mark_change_attempted(
+        &self,
+        ev: &RotationEvent,
+        meta: &SecretMeta,
+    ) -> Result<(), RotationError> {
+        let holder = meta.version_with(CHANGE_ATTEMPTED);
+        if holder == Some(ev.token.as_str()) {
+            return Ok(());
         }
+        self.secrets
+            .update_stage(&ev.secret_id, CHANGE_ATTEMPTED, Some(&ev.token), holder)
+            .await?;
+        Ok(())
+    }
+
+    async fn set(&self, ev: &RotationEvent) -> Result<&'static str, RotationError> {
+        let meta = match self.preflight(ev).await? {
+            Preflight::AlreadyCurrent(_) => return Ok("already_current"),
+            Preflight::Pending(meta) => meta,
+        };
         let current = self.current(ev).await?;
         let pending = self.pending_required(ev, &current).await?;
         if pending.password == current.password {
             return Ok("nothing_to_change");
         }
-        // 1. Did the change already happen (lost response, crash, a concurrent run)?
-        if self
-            .try_login(&pending, "probing the pending password")
-            .await?
-            .is_some()
+        // 1. Did the change already happen (lost response, crash, a concurrent run)? Only a
+        //    version marked before a change-password call can hold the new password, so an
+        //    unmarked one is not probed: a healthy rotation makes no failed login.
+        let attempted = meta
+            .stages_of(&ev.token)
+            .is_some_and(|s| s.iter().any(|l| l == CHANGE_ATTEMPTED));
+        if attempted
+            && self
+                .try_login(&pending, "probing the pending password")
+                .await?
+                .is_some()
         {
             return Ok("already_changed");
         }
@@ -555,7 +614,8 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
             .try_login(&current, "logging in with the current password")
             .await?
         else {
-            // A concurrent run may have changed it between our two logins: look once more.
+            // A concurrent run (or a rotation from before the marker existed) may have changed
+            // it: look at the pending password once.
             if self
                 .try_login(&pending, "probing the pending password")
                 .await?
@@ -574,6 +634,9 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
             }
             return Err(RotationError::DriftDetected(ev.secret_id.clone()));
         };
+        // The marker goes on before the irreversible call; if it cannot be written, nothing is
+        // changed (Secrets Manager retries).
+        self.mark_change_attempted(ev, &meta).await?;
         let change = self
             .api
             .change_password(&current, &token, &pending.password)
@@ -597,22 +660,17 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
         {
             return Ok("changed_response_lost");
         }
-        match error {
-            ApiError::PasswordChangeRefused { reason, trace_id } => {
-                if is_cool_down(&reason) {
-                    Err(RotationError::CoolDown { reason })
-                } else {
-                    Err(RotationError::ChangeRefused { reason, trace_id })
-                }
-            }
-            source => Err(RotationError::Suomifi {
-                context: "changing the password",
-                source,
-            }),
-        }
+        let since_last_change = meta
+            .last_rotated
+            .map(|t| time::OffsetDateTime::now_utc() - t);
+        Err(advice::classify_change_failure(error, since_last_change))
     }
 
-    async fn test(&self, ev: &RotationEvent) -> Result<&'static str, RotationError> {
+    async fn test(
+        &self,
+        ev: &RotationEvent,
+        deadline: Option<Instant>,
+    ) -> Result<&'static str, RotationError> {
         if let Preflight::AlreadyCurrent(_) = self.preflight(ev).await? {
             return Ok("already_current");
         }
@@ -630,6 +688,15 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
                 Ok(token) => self.api.read_events(&creds, &token).await,
                 Err(e) => Err(e),
             };
+            let retryable = |e: &ApiError| {
+                matches!(
+                    e,
+                    ApiError::AuthenticationFailed { .. } | ApiError::Unauthorized { .. }
+                )
+            };
+            // Another attempt only if it can finish before the deadline, with room to answer.
+            let time_for_another =
+                deadline.is_none_or(|d| Instant::now() + delay + self.settings.attempt_budget < d);
             match result {
                 Ok(()) => {
                     return Ok(if which == "pending" {
@@ -638,18 +705,15 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
                         "current_works"
                     });
                 }
-                Err(e)
-                    if attempt < attempts
-                        && matches!(
-                            e,
-                            ApiError::AuthenticationFailed { .. } | ApiError::Unauthorized { .. }
-                        ) =>
-                {
+                Err(e) if attempt < attempts && retryable(&e) && time_for_another => {
                     // A just-changed password may take a moment to propagate.
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                 }
                 Err(source) => {
+                    if attempt < attempts && retryable(&source) {
+                        warn!(secret_id = %ev.secret_id, attempt, "testSecret stops retrying: the invocation's deadline is near");
+                    }
                     return Err(RotationError::TestFailed {
                         secret: ev.secret_id.clone(),
                         which,
@@ -672,6 +736,7 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
                     self.secrets
                         .update_stage(&ev.secret_id, AWSPENDING, None, Some(&ev.token))
                         .await?;
+                    self.resolved(ev, &meta).await;
                     return Ok("pending_label_removed");
                 }
                 return Ok("already_current");
@@ -700,6 +765,15 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
         self.secrets
             .update_stage(&ev.secret_id, AWSPENDING, None, Some(&ev.token))
             .await?;
+        // The marker has done its job; a leftover one is moved by the next rotation anyway.
+        if meta.version_with(CHANGE_ATTEMPTED) == Some(ev.token.as_str())
+            && let Err(e) = self
+                .secrets
+                .update_stage(&ev.secret_id, CHANGE_ATTEMPTED, None, Some(&ev.token))
+                .await
+        {
+            warn!(secret_id = %ev.secret_id, error = %e, "could not remove the change marker; the next rotation moves it");
+        }
         // For the dashboard and the "no successful rotation lately" alarm.
         suomifi_shared::telemetry::emit_metrics(
             time::OffsetDateTime::now_utc(),
@@ -710,9 +784,10 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
                 unit: "Count",
             }],
         );
+        self.resolved(ev, &meta).await;
         if self.settings.notify_on_success {
             let mut a = Alert::new(
-                format!("rotation/{}", meta.name),
+                alert_key(&ev.secret_id),
                 Severity::Info,
                 format!("password rotated ({})", meta.name),
                 "rotate-password",
@@ -728,82 +803,23 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
         }
         Ok("promoted")
     }
-}
 
-/// DVV documents a delay before another change is allowed but not its wording; these are the
-/// words such a refusal is likely to use. Anything else is reported as a refusal.
-fn is_cool_down(reason: &str) -> bool {
-    let r = reason.to_lowercase();
-    [
-        "too soon", "recent", "delay", "wait", "later", "frequent", "cool",
-    ]
-    .iter()
-    .any(|w| r.contains(w))
-}
-
-fn trace_of(e: &RotationError) -> Option<&str> {
-    match e {
-        RotationError::Suomifi { source, .. } | RotationError::TestFailed { source, .. } => {
-            source.trace_id()
+    /// The rotation finished: a rotation alert still open for this secret is resolved (the
+    /// notifier sends it only if one was open).
+    async fn resolved(&self, ev: &RotationEvent, meta: &SecretMeta) {
+        let mut a = Alert::new(
+            alert_key(&ev.secret_id),
+            Severity::Resolved,
+            format!("rotation finished ({})", meta.name),
+            "rotate-password",
+        )
+        .detail("Secret", &meta.name)
+        .detail("New version", &ev.token);
+        a.what_happened = "The rotation completed: the password Suomi.fi accepts is the secret's AWSCURRENT and no AWSPENDING label is left.".into();
+        if let Err(e) = self.notifier.publish(&a).await {
+            warn!(error = %e, "could not publish the resolution");
         }
-        RotationError::ChangeRefused { trace_id, .. } => trace_id.0.as_deref(),
-        _ => None,
     }
-}
-
-/// The notification for errors that need a person; `None` for those Secrets Manager's retries fix.
-fn alert_for(ev: &RotationEvent, e: &RotationError) -> Option<Alert> {
-    let key = format!("rotation/{}", ev.secret_id);
-    let secret = &ev.secret_id;
-    let (severity, title, why, steps): (Severity, String, &str, Vec<String>) = match e {
-        RotationError::DriftDetected(_) => (
-            Severity::Critical,
-            format!("password drift: neither stored password works ({secret})"),
-            "Every system using this secret is locked out of the Suomi.fi Messages API until the secret holds the password Suomi.fi accepts.",
-            vec![
-                "Find out who changed the Suomi.fi API password outside the rotation (or restored an old secret).".into(),
-                format!("Store the password that works: `suomifi-ops import-password --secret-id {secret}` (it verifies the password against Suomi.fi before storing it)."),
-                "If nobody knows it, ask DVV (organisaatiopalvelut@dvv.fi) to reset the API password, then import it as above.".into(),
-                format!("Cancel the stuck rotation: `aws secretsmanager cancel-rotate-secret --secret-id {secret}`, then start a new one."),
-            ],
-        ),
-        RotationError::ChangeRefused { .. } => (
-            Severity::Warning,
-            format!("password change refused by Suomi.fi ({secret})"),
-            "The current password still works, but rotation cannot finish; DVV requires rotating at least every six months.",
-            vec![
-                "Read the reason below; a policy refusal means the generated password was not accepted.".into(),
-                format!("Cancel this rotation (`aws secretsmanager cancel-rotate-secret --secret-id {secret}`) and remove the AWSPENDING label; the next rotation generates a new password."),
-                "Give DVV support the traceId if the reason is unclear.".into(),
-            ],
-        ),
-        RotationError::InvalidSecret { .. } | RotationError::PendingMismatch(_) => (
-            Severity::Critical,
-            format!("rotation stopped: the secret is malformed ({secret})"),
-            "Rotation cannot run until the secret holds valid credentials JSON; the password keeps ageing.",
-            vec![format!(
-                "Fix the secret value: {{\"username\": \"<system id>\", \"password\": \"...\", \"apiUrl\": \"https://api.messages.suomi.fi\"}} (use `suomifi-ops import-password --secret-id {secret}`)."
-            )],
-        ),
-        RotationError::RotationDisabled(_) | RotationError::TokenNotAVersion { .. } | RotationError::NotPending { .. } => (
-            Severity::Warning,
-            format!("rotation invoked in an unexpected state ({secret})"),
-            "Nothing was changed, but rotation is not running as configured.",
-            vec!["Check the secret's rotation configuration and its version stages (`aws secretsmanager describe-secret`).".into()],
-        ),
-        _ => return None,
-    };
-    let mut a = Alert::new(key, severity, title, "rotate-password")
-        .detail("Secret", secret)
-        .detail("Step", ev.step.as_str())
-        .detail("Error type", e.error_type());
-    if let Some(t) = trace_of(e) {
-        a = a.detail("Suomi.fi traceId", t);
-    }
-    a.what_happened = e.to_string();
-    a.why_it_matters = why.to_owned();
-    a.next_steps = steps;
-    Some(a)
 }
 
 #[cfg(test)]

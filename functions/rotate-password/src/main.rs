@@ -3,7 +3,12 @@
 //!
 //! Environment:
 //! - `ALERT_TOPIC_ARN` — optional SNS topic for failures that need a person (drift, refusal, a
-//!   malformed secret).
+//!   malformed secret, a failed test after the change).
+//! - `STATE_TABLE` — optional DynamoDB table (partition key `pk`) of the shared alert lifecycle:
+//!   with it a failing rotation notifies once (reminding every `REMINDER_HOURS`) however often
+//!   Secrets Manager retries, and a finished rotation resolves the alert; without it every failed
+//!   step that needs a person notifies.
+//! - `REMINDER_HOURS` — optional, repeat an open rotation alert this often (default 24).
 //! - `NOTIFY_ON_SUCCESS` — optional, `true` to also notify each successful rotation (default `false`).
 //! - `SUOMIFI_TIMEOUT_SECONDS` — optional, timeout of one Suomi.fi request (default 10).
 //!
@@ -11,36 +16,57 @@
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use rotate_password::{RotationEvent, RotationSettings, Rotator, SuomifiApi};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+use suomifi_shared::alerts::{AlertLifecycle, Tracking};
+use suomifi_shared::clock::SystemClock;
 use suomifi_shared::config::{Env, optional_bool, optional_u64};
 use suomifi_shared::notify::{AnyNotifier, NoNotifier, SnsNotifier};
 use suomifi_shared::secrets::SecretsManager;
+use suomifi_shared::state::DynamoStateStore;
 use suomifi_shared::suomifi::ClientConfig;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     suomifi_shared::telemetry::init();
     let env = Env::from_process();
+    let refuse = |e: &dyn std::fmt::Display| -> ! {
+        suomifi_shared::telemetry::refuse_start("RotatePassword.Config", e)
+    };
+    let timeout = Duration::from_secs(
+        optional_u64(&env, "SUOMIFI_TIMEOUT_SECONDS", 10).unwrap_or_else(|e| refuse(&e)),
+    );
+    let client = ClientConfig {
+        timeout,
+        ..ClientConfig::default()
+    };
     let settings = RotationSettings {
-        notify_on_success: optional_bool(&env, "NOTIFY_ON_SUCCESS", false)?,
+        notify_on_success: optional_bool(&env, "NOTIFY_ON_SUCCESS", false)
+            .unwrap_or_else(|e| refuse(&e)),
+        // One login or events call, with the client's own retries and their delays.
+        attempt_budget: (client.timeout + client.retry.max_delay) * client.retry.max_attempts,
         ..RotationSettings::default()
     };
-    let timeout = Duration::from_secs(optional_u64(&env, "SUOMIFI_TIMEOUT_SECONDS", 10)?);
+    let reminder_hours = optional_u64(&env, "REMINDER_HOURS", 24).unwrap_or_else(|e| refuse(&e));
     let aws = match suomifi_shared::aws::load_config().await {
         Ok(aws) => aws,
-        Err(e) => suomifi_shared::telemetry::refuse_start("RotatePassword.Config", &e),
+        Err(e) => refuse(&e),
     };
-    let notifier = match env.get("ALERT_TOPIC_ARN") {
+    let sns = match env.get("ALERT_TOPIC_ARN") {
         Some(arn) => AnyNotifier::Sns(SnsNotifier::new(aws_sdk_sns::Client::new(&aws), arn)),
         None => AnyNotifier::None(NoNotifier),
     };
-    let api = SuomifiApi::new(ClientConfig {
-        timeout,
-        ..ClientConfig::default()
-    });
+    let notifier = match env.get("STATE_TABLE") {
+        Some(table) => Tracking::Lifecycle(AlertLifecycle::new(
+            DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&aws), table),
+            sns,
+            SystemClock,
+            time::Duration::hours(i64::try_from(reminder_hours.clamp(1, 24 * 30)).unwrap_or(24)),
+        )),
+        None => Tracking::Untracked(sns),
+    };
     let rotator = Rotator::new(
         SecretsManager::new(aws_sdk_secretsmanager::Client::new(&aws)),
-        api,
+        SuomifiApi::new(client),
         notifier,
         settings,
     );
@@ -48,7 +74,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
             let ev = RotationEvent::from_json(event.payload)?;
-            rotator.handle(&ev).await
+            let deadline = event
+                .context
+                .deadline()
+                .duration_since(SystemTime::now())
+                .ok()
+                .map(|left| tokio::time::Instant::now() + left);
+            rotator.handle_until(&ev, deadline).await
         },
     ))
     .await

@@ -9,6 +9,8 @@ use suomifi_shared::suomifi::ApiBase;
 #[derive(Default)]
 struct SecretsState {
     enabled: bool,
+    /// Fail every UpdateSecretVersionStage of this label.
+    fail_stage: Option<String>,
     versions: HashMap<String, (Option<String>, Vec<String>)>,
 }
 
@@ -110,6 +112,32 @@ impl SecretStore for FakeSecrets {
         from: Option<&str>,
     ) -> Result<(), SecretsError> {
         let mut st = self.0.lock().unwrap();
+        if st.fail_stage.as_deref() == Some(stage) {
+            return Err(SecretsError {
+                operation: "UpdateSecretVersionStage",
+                secret_id: _id.into(),
+                code: Some("InternalServiceError".into()),
+                detail: "injected".into(),
+            });
+        }
+        // As AWS: moving a label that sits on another version needs RemoveFromVersionId.
+        if let Some(t) = to {
+            let elsewhere = st
+                .versions
+                .iter()
+                .find(|(v, (_, labels))| v.as_str() != t && labels.iter().any(|l| l == stage))
+                .map(|(v, _)| v.clone());
+            if let Some(holder) = elsewhere
+                && from != Some(holder.as_str())
+            {
+                return Err(SecretsError {
+                    operation: "UpdateSecretVersionStage",
+                    secret_id: _id.into(),
+                    code: Some("InvalidParameterException".into()),
+                    detail: format!("{stage} is attached to {holder}"),
+                });
+            }
+        }
         if let Some(v) = from.and_then(|f| st.versions.get_mut(f)) {
             v.1.retain(|s| s != stage);
             if stage == AWSCURRENT {
@@ -133,6 +161,10 @@ struct ApiState {
     refuse_logins: u32,
     down: bool,
     changes: u32,
+    /// Logins refused for a wrong password (what DVV's monitoring would see).
+    failed_logins: u32,
+    /// Refuse every login of the pending password's first `n` tries after a change (propagation).
+    test_refusals: u32,
 }
 
 #[derive(Clone, Default)]
@@ -171,9 +203,14 @@ impl PasswordApi for FakeApi {
                 trace_id: TraceId::default(),
             });
         }
-        if creds.password.expose() == st.password {
+        if creds.password.expose() == st.password && st.test_refusals == 0 {
             Ok(AccessToken::new(format!("tok-{}", st.changes)))
         } else {
+            if creds.password.expose() == st.password {
+                st.test_refusals -= 1;
+            } else {
+                st.failed_logins += 1;
+            }
             Err(ApiError::AuthenticationFailed {
                 reason: "bad credentials".into(),
                 trace_id: TraceId::default(),
@@ -281,7 +318,13 @@ async fn a_full_rotation_changes_the_password_and_promotes_it() {
     assert_eq!(current_password(&secrets), api.password());
     assert_eq!(secrets.stages("t1"), vec![AWSCURRENT.to_owned()]);
     assert!(secrets.stages("v0").contains(&"AWSPREVIOUS".to_owned()));
-    assert!(n.sent().is_empty());
+    // Only the resolution of any open rotation alert (the tracking notifier sends it only if
+    // one was open).
+    assert!(
+        n.sent().iter().all(|a| a.severity == Severity::Resolved),
+        "{:?}",
+        n.sent()
+    );
 }
 
 #[tokio::test]
@@ -436,17 +479,6 @@ fn events_parse_into_types_and_unknown_steps_are_errors() {
 }
 
 #[test]
-fn cool_down_wording_is_recognised() {
-    assert!(is_cool_down("Password was changed too recently"));
-    assert!(is_cool_down(
-        "Please wait before changing the password again"
-    ));
-    assert!(!is_cool_down(
-        "Password does not meet the policy: no symbol"
-    ));
-}
-
-#[test]
 fn the_event_fixtures_parse_into_their_steps() {
     for (json, step) in [
         (
@@ -483,8 +515,8 @@ async fn a_refusal_of_the_current_password_that_does_not_repeat_is_not_drift() {
     let (r, secrets, api, n) = setup();
     secrets.start_rotation("t1");
     r.handle(&ev(Step::Create)).await.unwrap();
-    // The pending probe is refused (rightly), then the current login once (transiently), then
-    // the pending re-probe (rightly): only the second current login tells it was transient.
+    // The current login is refused once (transiently), then the pending probe (rightly): only
+    // the second current login tells it was transient.
     api.0.lock().unwrap().refuse_logins = 2;
     let err = r.handle(&ev(Step::Set)).await.unwrap_err();
     assert!(matches!(err, RotationError::TransientRefusal(_)), "{err:?}");
@@ -496,4 +528,327 @@ async fn a_refusal_of_the_current_password_that_does_not_repeat_is_not_drift() {
     assert_eq!(api.password(), OLD);
     r.handle(&ev(Step::Set)).await.unwrap();
     assert_ne!(api.password(), OLD);
+}
+
+fn failed_logins(api: &FakeApi) -> u32 {
+    api.0.lock().unwrap().failed_logins
+}
+
+#[tokio::test]
+async fn a_healthy_rotation_makes_no_failed_login() {
+    let (r, secrets, api, _) = setup();
+    secrets.start_rotation("t1");
+    r.handle(&ev(Step::Create)).await.unwrap();
+    r.handle(&ev(Step::Set)).await.unwrap();
+    assert!(
+        secrets.stages("t1").contains(&CHANGE_ATTEMPTED.to_owned()),
+        "the version was marked before the change"
+    );
+    r.handle(&ev(Step::Test)).await.unwrap();
+    r.handle(&ev(Step::Finish)).await.unwrap();
+    assert_eq!(failed_logins(&api), 0);
+    assert!(
+        !secrets.stages("t1").contains(&CHANGE_ATTEMPTED.to_owned()),
+        "marker removed at finish"
+    );
+    // A second rotation moves nothing it should not, and still fails no login.
+    secrets
+        .0
+        .lock()
+        .unwrap()
+        .versions
+        .insert("t2".into(), (None, vec![AWSPENDING.into()]));
+    for s in [Step::Create, Step::Set, Step::Test, Step::Finish] {
+        r.handle(&RotationEvent {
+            token: "t2".into(),
+            ..ev(s)
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(failed_logins(&api), 0);
+    assert_eq!(api.0.lock().unwrap().changes, 2);
+}
+
+#[tokio::test]
+async fn a_leftover_marker_of_an_earlier_rotation_is_moved_not_refused() {
+    let (r, secrets, api, _) = setup();
+    // An earlier rotation's finish could not remove its marker.
+    secrets
+        .0
+        .lock()
+        .unwrap()
+        .versions
+        .get_mut("v0")
+        .unwrap()
+        .1
+        .push(CHANGE_ATTEMPTED.into());
+    secrets.start_rotation("t1");
+    run_all(&r).await;
+    assert_eq!(current_password(&secrets), api.password());
+    assert!(!secrets.stages("v0").contains(&CHANGE_ATTEMPTED.to_owned()));
+}
+
+#[tokio::test]
+async fn no_change_is_attempted_when_the_marker_cannot_be_written() {
+    let (r, secrets, api, _) = setup();
+    secrets.start_rotation("t1");
+    r.handle(&ev(Step::Create)).await.unwrap();
+    secrets.0.lock().unwrap().fail_stage = Some(CHANGE_ATTEMPTED.into());
+    let err = r.handle(&ev(Step::Set)).await.unwrap_err();
+    assert_eq!(err.error_type(), "Retryable");
+    assert_eq!(api.password(), OLD, "nothing changed without the marker");
+    secrets.0.lock().unwrap().fail_stage = None;
+    r.handle(&ev(Step::Set)).await.unwrap();
+    assert_ne!(api.password(), OLD);
+}
+
+#[tokio::test]
+async fn a_change_whose_answer_was_lost_is_found_by_the_marked_probe_on_retry() {
+    let (r, secrets, api, _) = setup();
+    secrets.start_rotation("t1");
+    r.handle(&ev(Step::Create)).await.unwrap();
+    // The function dies after the change, before its own probe: emulate with a lost answer and a
+    // Suomi.fi outage for that probe.
+    api.0.lock().unwrap().lose_next_change = true;
+    let _ = r.handle(&ev(Step::Set)).await;
+    assert_eq!(api.0.lock().unwrap().changes, 1);
+    // The retry probes the marked pending version first and changes nothing more.
+    let out = r.handle(&ev(Step::Set)).await.unwrap();
+    assert_eq!(out.outcome, "already_changed");
+    assert_eq!(api.0.lock().unwrap().changes, 1);
+    r.handle(&ev(Step::Test)).await.unwrap();
+    r.handle(&ev(Step::Finish)).await.unwrap();
+    assert_eq!(current_password(&secrets), api.password());
+}
+
+type Tracked = suomifi_shared::alerts::Tracking<
+    suomifi_shared::state::MemoryStateStore,
+    RecordingNotifier,
+    suomifi_shared::clock::ManualClock,
+>;
+
+fn setup_tracked() -> (
+    Rotator<FakeSecrets, FakeApi, Tracked>,
+    FakeSecrets,
+    FakeApi,
+    RecordingNotifier,
+) {
+    let secrets = FakeSecrets::with_current(&secret_json(OLD));
+    let api = FakeApi::with_password(OLD);
+    let n = RecordingNotifier::default();
+    let tracked =
+        suomifi_shared::alerts::Tracking::Lifecycle(suomifi_shared::alerts::AlertLifecycle::new(
+            suomifi_shared::state::MemoryStateStore::default(),
+            n.clone(),
+            suomifi_shared::clock::ManualClock::new(time::macros::datetime!(2026-12-01 08:00 UTC)),
+            time::Duration::hours(24),
+        ));
+    let settings = RotationSettings {
+        test_backoff: Duration::from_millis(1),
+        ..RotationSettings::default()
+    };
+    (
+        Rotator::new(secrets.clone(), api.clone(), tracked, settings),
+        secrets,
+        api,
+        n,
+    )
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_notifies_once_however_often_it_is_retried_and_a_finish_resolves_it() {
+    let (r, secrets, api, n) = setup_tracked();
+    secrets.start_rotation("t1");
+    r.handle(&ev(Step::Create)).await.unwrap();
+    for _ in 0..3 {
+        api.0.lock().unwrap().refuse_next_change = Some("Bad request".into());
+        let err = r.handle(&ev(Step::Set)).await.unwrap_err();
+        assert_eq!(err.error_type(), "ChangeRefused", "{err}");
+    }
+    let sent = n.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].key, "rotation/arn:secret");
+    assert!(
+        sent[0]
+            .next_steps
+            .iter()
+            .any(|s| s.contains("suomifi-ops recover --secret-id arn:secret"))
+    );
+    assert_eq!(api.password(), OLD);
+    // The refusal clears (DVV fixed something): the retry finishes and resolves the alert.
+    for s in [Step::Set, Step::Test, Step::Finish] {
+        r.handle(&ev(s)).await.unwrap();
+    }
+    let sent = n.sent();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[1].severity, Severity::Resolved);
+    assert_eq!(sent[1].key, sent[0].key, "same chat thread");
+}
+
+#[tokio::test]
+async fn a_failed_test_after_the_change_notifies_once_with_recover() {
+    let (r, secrets, api, n) = setup_tracked();
+    secrets.start_rotation("t1");
+    r.handle(&ev(Step::Create)).await.unwrap();
+    r.handle(&ev(Step::Set)).await.unwrap();
+    for _ in 0..2 {
+        api.0.lock().unwrap().test_refusals = 100;
+        let err = r.handle(&ev(Step::Test)).await.unwrap_err();
+        assert_eq!(err.error_type(), "TestFailed");
+    }
+    let sent = n.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].severity, Severity::Critical);
+    assert!(
+        sent[0]
+            .next_steps
+            .iter()
+            .any(|s| s.contains("suomifi-ops recover"))
+    );
+}
+
+#[tokio::test]
+async fn test_secret_stops_retrying_before_the_invocation_deadline() {
+    let secrets = FakeSecrets::with_current(&secret_json(OLD));
+    let api = FakeApi::with_password(OLD);
+    let settings = RotationSettings {
+        test_attempts: 10,
+        test_backoff: Duration::from_secs(60),
+        attempt_budget: Duration::from_secs(5),
+        ..RotationSettings::default()
+    };
+    let r = Rotator::new(
+        secrets.clone(),
+        api.clone(),
+        RecordingNotifier::default(),
+        settings,
+    );
+    secrets.start_rotation("t1");
+    r.handle(&ev(Step::Create)).await.unwrap();
+    r.handle(&ev(Step::Set)).await.unwrap();
+    api.0.lock().unwrap().test_refusals = 100;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    // A 60 s back-off would run past the deadline: the step answers at once instead.
+    let started = std::time::Instant::now();
+    let err = r
+        .handle_until(&ev(Step::Test), Some(deadline))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "TestFailed");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "answered before the deadline"
+    );
+}
+
+// ---- recovery ----------------------------------------------------------------------------
+
+use crate::recover::{Probe, Recovery};
+
+/// The state a rotation leaves when it stops after setSecret changed the password.
+async fn stuck_after_set() -> (FakeSecrets, FakeApi) {
+    let (r, secrets, api, _) = setup();
+    secrets.start_rotation("t1");
+    r.handle(&ev(Step::Create)).await.unwrap();
+    r.handle(&ev(Step::Set)).await.unwrap();
+    (secrets, api)
+}
+
+#[tokio::test]
+async fn recover_promotes_a_pending_password_that_works() {
+    let (secrets, api) = stuck_after_set().await;
+    let rec = Recovery::new(secrets.clone(), api.clone());
+    let dry = rec.run("arn:secret", true).await.unwrap();
+    assert!(!dry.consistent);
+    assert_eq!(dry.pending.as_ref().unwrap().probe, Probe::Accepted);
+    assert_eq!(dry.current.as_ref().unwrap().probe, Probe::Refused);
+    assert!(
+        secrets.stages("t1").contains(&AWSPENDING.to_owned()),
+        "dry run changes nothing"
+    );
+    let report = rec.run("arn:secret", false).await.unwrap();
+    assert!(report.consistent, "{report:?}");
+    assert_eq!(current_password(&secrets), api.password());
+    assert_eq!(secrets.stages("t1"), vec![AWSCURRENT.to_owned()]);
+    assert!(secrets.stages("v0").contains(&"AWSPREVIOUS".to_owned()));
+    // Run again: nothing more to do.
+    let again = rec.run("arn:secret", false).await.unwrap();
+    assert!(again.consistent && again.actions.is_empty(), "{again:?}");
+}
+
+#[tokio::test]
+async fn recover_removes_a_stale_pending_only_after_proving_the_current_password() {
+    let (r, secrets, api, _) = setup();
+    secrets.start_rotation("t1");
+    r.handle(&ev(Step::Create)).await.unwrap();
+    let rec = Recovery::new(secrets.clone(), api.clone());
+    let report = rec.run("arn:secret", false).await.unwrap();
+    assert!(report.consistent, "{report:?}");
+    assert_eq!(report.pending.as_ref().unwrap().probe, Probe::Refused);
+    assert!(
+        secrets.stages("t1").is_empty(),
+        "{:?}",
+        secrets.stages("t1")
+    );
+    assert_eq!(current_password(&secrets), OLD);
+    assert_eq!(api.password(), OLD);
+}
+
+#[tokio::test]
+async fn recover_changes_nothing_when_no_password_works_or_suomifi_cannot_be_asked() {
+    let (secrets, api) = stuck_after_set().await;
+    api.0.lock().unwrap().password = "Changed-by-hand-000000000000000000000000!".into();
+    let rec = Recovery::new(secrets.clone(), api.clone());
+    let report = rec.run("arn:secret", false).await.unwrap();
+    assert!(!report.consistent);
+    assert!(report.actions.is_empty(), "{report:?}");
+    assert!(report.advice.iter().any(|a| a.contains("import-password")));
+    assert!(secrets.stages("t1").contains(&AWSPENDING.to_owned()));
+    let (secrets, api) = stuck_after_set().await;
+    api.0.lock().unwrap().down = true;
+    let report = Recovery::new(secrets.clone(), api.clone())
+        .run("arn:secret", false)
+        .await
+        .unwrap();
+    assert!(
+        !report.consistent && report.actions.is_empty(),
+        "{report:?}"
+    );
+    assert!(matches!(report.current.unwrap().probe, Probe::Unknown(_)));
+    assert!(secrets.stages("t1").contains(&AWSPENDING.to_owned()));
+}
+
+#[tokio::test]
+async fn recover_tidies_a_pending_label_left_on_the_current_version() {
+    let (r, secrets, api, _) = setup();
+    secrets.start_rotation("t1");
+    run_all(&r).await;
+    secrets
+        .0
+        .lock()
+        .unwrap()
+        .versions
+        .get_mut("t1")
+        .unwrap()
+        .1
+        .push(AWSPENDING.into());
+    let report = Recovery::new(secrets.clone(), api.clone())
+        .run("arn:secret", false)
+        .await
+        .unwrap();
+    assert!(report.consistent, "{report:?}");
+    assert_eq!(secrets.stages("t1"), vec![AWSCURRENT.to_owned()]);
+}
+
+#[tokio::test]
+async fn recover_reports_never_hold_a_password() {
+    let (secrets, api) = stuck_after_set().await;
+    let new = api.password();
+    let report = Recovery::new(secrets, api)
+        .run("arn:secret", false)
+        .await
+        .unwrap();
+    let text = format!("{report:?} {}", serde_json::to_string(&report).unwrap());
+    assert!(!text.contains(&new) && !text.contains(OLD));
 }
