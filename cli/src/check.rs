@@ -277,6 +277,7 @@ pub async fn retrieval(args: RetrievalArgs, style: &Style) -> CliResult {
     }
     Ok(match report.status {
         check_retrieval::report::Status::Ok => exit::OK,
+        check_retrieval::report::Status::Unknown => exit::WARNING,
         check_retrieval::report::Status::Warning => exit::WARNING,
         check_retrieval::report::Status::Critical => exit::CRITICAL,
     })
@@ -414,6 +415,7 @@ fn status_tone(s: check_retrieval::report::Status) -> (String, Tone) {
     use check_retrieval::report::Status;
     match s {
         Status::Ok => ("OK".into(), Tone::Good),
+        Status::Unknown => ("UNKNOWN (a part could not be checked)".into(), Tone::Warn),
         Status::Warning => ("WARNING".into(), Tone::Warn),
         Status::Critical => ("CRITICAL".into(), Tone::Bad),
     }

@@ -152,7 +152,7 @@ pub async fn run(args: ImportArgs, style: &Style) -> CliResult {
         });
         if let Some(v) = leftover {
             println!(
-                "{} an unfinished rotation left AWSPENDING on version {v}; remove it before the next rotation:\n  aws secretsmanager update-secret-version-stage --secret-id {secret} --version-stage AWSPENDING --remove-from-version-id {v}",
+                "{} an unfinished rotation left AWSPENDING on version {v}; before the next rotation run:\n  suomifi-ops recover --secret-id {secret}\n(it removes the label only after proving the password you just stored works)",
                 style.paint("next:", Tone::Warn)
             );
         } else if !d.rotation_enabled().unwrap_or(false) {

@@ -12,7 +12,9 @@
 //! - `check retrieval` / `check certificates`: one run of a check, with `--json` and `--dry-run`;
 //! - `checkpoint put`: writes the retriever's checkpoint, for retrievers in any language;
 //! - `import-password`: stores the current password (read from standard input) after Suomi.fi
-//!   accepted it.
+//!   accepted it;
+//! - `recover`: the safe way out of a stuck rotation: proves which stored password Suomi.fi
+//!   accepts, then keeps that one.
 //!
 //! Exit codes are in [`error::exit`] and in `--help`.
 
@@ -22,6 +24,7 @@ mod dryrun;
 mod error;
 mod import;
 mod output;
+mod recover;
 mod rotate;
 mod status;
 
@@ -35,7 +38,7 @@ Exit codes:
   0  done; or the check/status found nothing wrong
   1  failed: the command could not do its job (the error says what to do)
   2  usage error
-  3  the check/status found a warning (needs attention soon)
+  3  the check/status found a warning (needs attention soon), or could not look at a part
   4  the check/status found something critical (needs attention now)
 
 AWS access uses the standard credential chain (AWS_PROFILE, SSO, environment variables, instance
@@ -92,6 +95,15 @@ enum Command {
     /// that works, as a new AWSCURRENT version (the previous value becomes AWSPREVIOUS). Other
     /// keys of the secret are kept.
     ImportPassword(import::ImportArgs),
+
+    /// The safe way out of a stuck rotation: keep the stored password Suomi.fi accepts.
+    ///
+    /// Logs in with the AWSPENDING and the AWSCURRENT password (DVV's test: a token, then GET
+    /// /v2/events) and then: a working AWSPENDING becomes AWSCURRENT (the old one AWSPREVIOUS);
+    /// a refused AWSPENDING is removed only when AWSCURRENT works; when neither works nothing is
+    /// changed and the next steps are printed. Exits 0 when the secret is consistent afterwards,
+    /// 1 otherwise. Never prints a password. --dry-run only reports.
+    Recover(recover::RecoverArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -166,6 +178,7 @@ fn main() -> ExitCode {
                 .await
             }
             Command::ImportPassword(args) => import::run(args, &style).await,
+            Command::Recover(args) => recover::run(args, &style).await,
         }
     });
     match result {
@@ -242,7 +255,14 @@ mod tests {
     fn every_command_explains_itself() {
         let mut cmd = Cli::command();
         let help = cmd.render_long_help().to_string();
-        for name in ["status", "rotate", "check", "checkpoint", "import-password"] {
+        for name in [
+            "status",
+            "rotate",
+            "check",
+            "checkpoint",
+            "import-password",
+            "recover",
+        ] {
             assert!(help.contains(name), "{name} missing from --help");
         }
         for sub in cmd.get_subcommands() {

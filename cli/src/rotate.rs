@@ -137,7 +137,7 @@ pub async fn run(args: RotateArgs, style: &Style) -> CliResult {
             "a previous rotation of `{name}` is not finished: version {v} is still AWSPENDING{since}"
         ))
         .hint(format!(
-            "if it is not running any more, remove the label and try again: aws secretsmanager update-secret-version-stage --secret-id {secret} --version-stage AWSPENDING --remove-from-version-id {v}"
+            "if it is not running any more, run `suomifi-ops recover --secret-id {secret}`: it proves which stored password Suomi.fi accepts and keeps that one (the AWSPENDING one may be the only password that works), then rotate again"
         )));
     }
     let function = before.rotation_lambda_arn().unwrap_or("(none)").to_owned();

@@ -223,6 +223,7 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
             Ok(report) => {
                 code = code.max(match report.status {
                     check_retrieval::report::Status::Ok => exit::OK,
+                    check_retrieval::report::Status::Unknown => exit::WARNING,
                     check_retrieval::report::Status::Warning => exit::WARNING,
                     check_retrieval::report::Status::Critical => exit::CRITICAL,
                 });

@@ -133,6 +133,9 @@ pub struct SandboxState {
     pub last_password_change: Option<OffsetDateTime>,
     /// Tokens issued since start or reset.
     pub tokens_issued: u64,
+    /// Logins refused for a wrong username or password (faults injected on the token endpoint
+    /// are not counted: they are not the client's mistake).
+    pub failed_logins: u64,
     /// Issued tokens that are still valid.
     pub active_tokens: usize,
     /// Requests received per endpoint.
@@ -159,6 +162,7 @@ impl fmt::Debug for SandboxState {
             .field("password_changes", &self.password_changes)
             .field("last_password_change", &self.last_password_change)
             .field("tokens_issued", &self.tokens_issued)
+            .field("failed_logins", &self.failed_logins)
             .field("active_tokens", &self.active_tokens)
             .field("requests", &self.requests)
             .field("now", &self.now)
@@ -268,6 +272,7 @@ impl Sandbox {
             password_changes: state.password_changes,
             last_password_change: state.last_password_change,
             tokens_issued: state.tokens_issued,
+            failed_logins: state.failed_logins,
             active_tokens: state.active_tokens(),
             requests: state.requests,
             now: state.now(),

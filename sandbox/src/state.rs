@@ -56,6 +56,9 @@ pub(crate) struct State {
     /// Issued token → expiry on the sandbox clock.
     tokens: HashMap<String, OffsetDateTime>,
     pub(crate) tokens_issued: u64,
+    /// `POST /v1/token` calls refused for a wrong username or password (what DVV's monitoring
+    /// would see as failed logins).
+    pub(crate) failed_logins: u64,
     pub(crate) requests: RequestCounts,
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) clock: Clock,
@@ -74,6 +77,7 @@ impl State {
             last_password_change: None,
             tokens: HashMap::new(),
             tokens_issued: 0,
+            failed_logins: 0,
             requests: RequestCounts::default(),
             faults: Vec::new(),
             clock: Clock::Real,
@@ -116,6 +120,7 @@ impl State {
     /// A new token and its lifetime in seconds, if the credentials are right.
     pub(crate) fn issue_token(&mut self, username: &str, password: &str) -> Option<(String, u64)> {
         if username != self.username || password != self.password {
+            self.failed_logins += 1;
             return None;
         }
         let now = self.now();

@@ -163,6 +163,10 @@ async fn token_is_issued_for_right_credentials_and_refused_with_400_otherwise() 
 
     let state = f.sandbox.state();
     assert_eq!(state.tokens_issued, 1);
+    assert_eq!(
+        state.failed_logins, 1,
+        "the wrong password counts, the malformed body does not"
+    );
     assert_eq!(state.requests.token, 3);
 }
 

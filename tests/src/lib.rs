@@ -13,6 +13,55 @@
 pub mod moto;
 pub mod runtime;
 
+/// What one run of `suomifi-ops` gave.
+#[derive(Debug)]
+pub struct CliRun {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl CliRun {
+    /// Both streams.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs the built `suomifi-ops` with only moto's environment (nothing from the developer's
+/// shell), and `stdin` on its standard input.
+pub async fn suomifi_ops(args: &[&str], stdin: Option<&str>) -> CliRun {
+    use std::process::Stdio;
+    use tokio::io::AsyncWriteExt;
+    let mut cmd = tokio::process::Command::new(binary("suomifi-ops"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(moto::Moto::shared().env())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run suomifi-ops");
+    if let Some(input) = stdin {
+        let mut s = child.stdin.take().expect("stdin");
+        s.write_all(input.as_bytes()).await.expect("write stdin");
+        drop(s);
+    }
+    let out = child.wait_with_output().await.expect("suomifi-ops output");
+    CliRun {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -13,56 +13,18 @@ use aws_sdk_secretsmanager::Client as Sm;
 use integration_tests::moto::{Moto, TopicProbe, create_state_table};
 use integration_tests::unique;
 use serde_json::{Value, json};
-use std::process::Stdio;
 use suomifi_sandbox::{Event, RunningSandbox, Sandbox, SandboxConfig};
 use suomifi_shared::checkpoint::Checkpoint;
 use time::OffsetDateTime;
-use tokio::io::AsyncWriteExt;
 
 const USER: &str = "system-cli";
 const PASSWORD: &str = "Cli-test-password-00000000000000000000000!";
 
-/// What one run of the CLI gave.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+type Run = integration_tests::CliRun;
 
-impl Run {
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-}
-
-/// Runs `suomifi-ops` with only the moto environment (nothing from the developer's shell), and
-/// `stdin` on its standard input.
+/// Runs `suomifi-ops` with only the moto environment, and `stdin` on its standard input.
 async fn ops(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = tokio::process::Command::new(integration_tests::binary("suomifi-ops"));
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(Moto::shared().env())
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run suomifi-ops");
-    if let Some(input) = stdin {
-        let mut s = child.stdin.take().expect("stdin");
-        s.write_all(input.as_bytes()).await.expect("write stdin");
-        drop(s);
-    }
-    let out = child.wait_with_output().await.expect("suomifi-ops output");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    integration_tests::suomifi_ops(args, stdin).await
 }
 
 struct Fixture {
@@ -676,7 +638,7 @@ async fn rotate_refuses_clearly_and_reports_what_secrets_manager_said() {
 async fn the_demo_runs_end_to_end() {
     let out = tokio::process::Command::new(integration_tests::binary("demo"))
         .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
+        .stdin(std::process::Stdio::null())
         .output()
         .await
         .expect("run the demo");

@@ -647,8 +647,8 @@ fn roles_that_use_the_state_table_allow_exactly_the_calls_the_code_makes() {
         );
     }
     assert!(
-        checked >= 2,
-        "check-retrieval and check-certificates keep alert state"
+        checked >= 3,
+        "rotate-password, check-retrieval and check-certificates keep alert state"
     );
 }
 

@@ -522,3 +522,136 @@ async fn test_secret_alone_checks_the_current_credentials() {
     assert_eq!(out["outcome"], "current_works");
     assert_eq!(fx.sandbox.state().password_changes, 0);
 }
+
+#[tokio::test]
+async fn a_healthy_rotation_makes_no_failed_login_at_suomifi_and_logs_lambda_json() {
+    let mut fx = Fixture::new().await;
+    fx.rotate().await;
+    fx.rotate().await;
+    fx.assert_completed().await;
+    let state = fx.sandbox.state();
+    assert_eq!(state.password_changes, 2);
+    assert_eq!(
+        state.failed_logins, 0,
+        "a healthy rotation never tries a password Suomi.fi does not know"
+    );
+    // Every line the function printed is one Lambda's log controls can read: JSON with an RFC 3339
+    // timestamp and a level (EMF metric documents aside), and the requestId at the top inside an
+    // invocation. The function ran at TRACE (the harness's level): no password anywhere.
+    let logs = fx.f.logs();
+    let mut with_request_id = 0;
+    for line in logs.lines() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        if v.get("_aws").is_some() {
+            continue;
+        }
+        let ts = v["timestamp"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no timestamp: {line}"));
+        time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("{e}: {ts}"));
+        assert!(
+            ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+                .contains(&v["level"].as_str().unwrap_or("")),
+            "{line}"
+        );
+        if v.get("requestId").is_some() {
+            with_request_id += 1;
+        }
+    }
+    assert!(with_request_id >= 8, "{logs}");
+    assert!(
+        logs.contains("\"level\":\"TRACE\"")
+            || logs.contains("\"level\":\"DEBUG\"")
+            || logs.contains("\"level\":\"INFO\"")
+    );
+    fx.assert_no_secret_in_logs(&[]);
+}
+
+/// A rotation that stopped after setSecret changed the password: only AWSPENDING works.
+async fn stuck_after_set(fx: &mut Fixture) -> String {
+    let token = fx.start_rotation().await;
+    fx.step("createSecret", &token).await.unwrap();
+    fx.step("setSecret", &token).await.unwrap();
+    assert_eq!(fx.password("AWSPENDING").await, Some(fx.sandbox.password()));
+    assert_ne!(fx.password("AWSCURRENT").await, Some(fx.sandbox.password()));
+    token
+}
+
+#[tokio::test]
+async fn recover_keeps_the_only_working_password_of_a_stuck_rotation() {
+    let mut fx = Fixture::new().await;
+    let token = stuck_after_set(&mut fx).await;
+    let new = fx.sandbox.password();
+
+    let dry = integration_tests::suomifi_ops(
+        &["recover", "--secret-id", &fx.secret_id, "--dry-run"],
+        None,
+    )
+    .await;
+    assert_eq!(dry.code, 1, "not consistent yet: {}", dry.all());
+    assert!(dry.stdout.contains("would make version"), "{}", dry.all());
+    assert!(
+        fx.stages().await[&token].contains(&"AWSPENDING".to_owned()),
+        "dry run changed nothing"
+    );
+
+    let run =
+        integration_tests::suomifi_ops(&["recover", "--secret-id", &fx.secret_id], None).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("consistent:"), "{}", run.all());
+    assert_eq!(
+        fx.password("AWSCURRENT").await.as_deref(),
+        Some(new.as_str())
+    );
+    assert_eq!(fx.password("AWSPREVIOUS").await.as_deref(), Some(OLD));
+    fx.assert_completed().await;
+    for p in [OLD, new.as_str()] {
+        assert!(
+            !run.all().contains(p) && !dry.all().contains(p),
+            "a password was printed"
+        );
+    }
+    // The value kept the operator's own keys, and a new rotation works from here.
+    assert_eq!(fx.value("AWSCURRENT").await.unwrap()["note"], "kept");
+    fx.rotate().await;
+    fx.assert_completed().await;
+}
+
+#[tokio::test]
+async fn recover_removes_a_stale_pending_only_when_the_current_password_works() {
+    let mut fx = Fixture::new().await;
+    let token = fx.start_rotation().await;
+    fx.step("createSecret", &token).await.unwrap();
+    let json =
+        integration_tests::suomifi_ops(&["recover", "--secret-id", &fx.secret_id, "--json"], None)
+            .await;
+    assert_eq!(json.code, 0, "{}", json.all());
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["pending"]["probe"]["result"], "refused");
+    assert_eq!(report["current"]["probe"]["result"], "accepted");
+    assert_eq!(report["consistent"], true);
+    assert!(
+        !fx.stages()
+            .await
+            .values()
+            .any(|s| s.contains(&"AWSPENDING".to_owned()))
+    );
+    assert_eq!(fx.password("AWSCURRENT").await.as_deref(), Some(OLD));
+    assert_eq!(fx.sandbox.password(), OLD);
+}
+
+#[tokio::test]
+async fn recover_changes_nothing_when_neither_password_works() {
+    let mut fx = Fixture::new().await;
+    let token = stuck_after_set(&mut fx).await;
+    fx.sandbox
+        .set_password("Changed-by-hand-00000000000000000000000000!");
+    let before = fx.stages().await;
+    let run =
+        integration_tests::suomifi_ops(&["recover", "--secret-id", &fx.secret_id], None).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains("import-password"), "{}", run.all());
+    assert_eq!(fx.stages().await, before, "nothing moved");
+    assert!(before[&token].contains(&"AWSPENDING".to_owned()));
+}

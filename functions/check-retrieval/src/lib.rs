@@ -443,7 +443,11 @@ where
                 Verdict::Healthy(resolved) => {
                     (None, Some(self.lifecycle.clear(&key, |_| resolved).await))
                 }
-                Verdict::Unknown => (None, None),
+                Verdict::Unknown => {
+                    // A part that could not be looked at is never "ok".
+                    status = status.max(Status::Unknown);
+                    (None, None)
+                }
             };
             let outcome = match result {
                 None => "unknown",
@@ -630,6 +634,11 @@ where
                 let api = match stop {
                     Stop::Failed { error, .. } => {
                         self.api_problem(cred, &s.username, &s.api, error)
+                    }
+                    // Out of time before the first page: GET /v2/events was never asked.
+                    Stop::TimeBudget | Stop::PageLimit if out.counter.pages == 0 => {
+                        cred.status = "eventsNotRead";
+                        Verdict::Unknown
                     }
                     _ => Verdict::Healthy(render::credentials_ok(
                         &self.keys.credentials,
@@ -837,6 +846,9 @@ fn log_report(report: &Report) {
         serde_json::to_string(report).unwrap_or_else(|e| format!("{{\"unserialisable\":\"{e}\"}}"));
     match report.status {
         Status::Ok => tracing::info!(status = "ok", report = %json, "retrieval check report"),
+        Status::Unknown => {
+            tracing::warn!(status = "unknown", report = %json, "retrieval check report")
+        }
         Status::Warning => {
             tracing::warn!(status = "warning", report = %json, "retrieval check report")
         }

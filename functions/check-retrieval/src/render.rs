@@ -293,7 +293,8 @@ pub fn password_problem(
     match p.trouble {
         Some(RotationTrouble::LeftoverPending) => what.push_str(
             " An AWSPENDING version is left over from a rotation that did not finish; the next \
-             rotation will refuse to start until it is removed.",
+             rotation will refuse to start until the rotation is recovered. Depending on where \
+             it stopped, the AWSPENDING password may be the only one Suomi.fi accepts.",
         ),
         Some(RotationTrouble::Overdue { next_rotation }) => what.push_str(&format!(
             " Rotation is enabled but the rotation due on {} has not happened.",
@@ -306,11 +307,13 @@ pub fn password_problem(
         steps.push(
             "Read the rotate-password function's latest logs and alerts for this secret.".into(),
         );
-        steps.push(
-            "Once the cause is fixed, remove the AWSPENDING label from the leftover version and \
-             rotate the secret (RotateSecret) again."
-                .into(),
-        );
+        steps.push(format!(
+            "Run `suomifi-ops recover --secret-id {secret_id}` (add `--dry-run` to only look). \
+             It logs in with the AWSCURRENT and the AWSPENDING password and keeps the one \
+             Suomi.fi accepts: after a rotation stopped past its password change only the \
+             AWSPENDING password works, so that label must never be removed without this proof."
+        ));
+        steps.push("Then rotate again (`suomifi-ops rotate`) and check that it succeeds.".into());
     } else if !meta.rotation_enabled {
         steps.push(
             "Enable automatic rotation of the secret with the rotate-password function.".into(),

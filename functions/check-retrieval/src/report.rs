@@ -15,6 +15,9 @@ use time::OffsetDateTime;
 pub enum Status {
     /// Nothing wrong.
     Ok,
+    /// Nothing wrong was found, but a part could not be looked at (the events could not be read
+    /// in time, a heartbeat from the future, ...): never reported as `ok`.
+    Unknown,
     /// Something needs attention soon.
     Warning,
     /// Something needs attention now.

@@ -1060,3 +1060,28 @@ async fn an_https_api_is_probed_for_its_tls_version_even_when_it_cannot_be_reach
     assert_eq!(detail(&sent[0], "Error kind"), "transport");
     assert!(!format!("{sent:?}").contains(PASSWORD));
 }
+
+#[tokio::test]
+async fn a_run_with_no_time_left_to_read_the_events_is_unknown_never_ok() {
+    let w = World::start().await;
+    let now = w.now();
+    let token = w.retrieve_all().await;
+    w.write_checkpoint(&token, now - Duration::minutes(4));
+    // The deadline has already passed when the scan would start.
+    let report = w
+        .checker()
+        .run(Some(std::time::Instant::now()))
+        .await
+        .unwrap();
+    assert_eq!(report.status, Status::Unknown, "{report:#?}");
+    assert_eq!(report.credentials.status, "eventsNotRead");
+    assert!(
+        w.sent().is_empty(),
+        "an unknown part notifies nobody by itself"
+    );
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["status"], "unknown");
+    // With time, the same state is ok.
+    let report = w.checker().run(None).await.unwrap();
+    assert_eq!(report.status, Status::Ok, "{report:#?}");
+}
