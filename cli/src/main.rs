@@ -207,7 +207,7 @@ fn report_error(e: &CliError) -> ExitCode {
 pub(crate) async fn aws_config() -> Result<aws_config::SdkConfig, CliError> {
     let config = suomifi_shared::aws::load_config().await.map_err(|e| {
         CliError::new(e.to_string()).hint(
-            "point AWS_ENDPOINT_URL at https://, or at http:// on 127.0.0.1 for local stand-ins",
+            "point AWS_ENDPOINT_URL* (or endpoint_url in ~/.aws/config) at https://, or at http:// on 127.0.0.1 for local stand-ins",
         )
     })?;
     if config.region().is_none() {

@@ -64,10 +64,60 @@ pub async fn load_config() -> Result<aws_config::SdkConfig, InsecureEndpoint> {
             conn.set_proxy_config(Some(ProxyConfig::from_env()));
             conn.build()
         });
-    Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(client)
         .load()
-        .await)
+        .await;
+    check_resolved(&config)?;
+    Ok(config)
+}
+
+/// The services this project calls, by the service id the SDK uses to find a per-service
+/// endpoint (`AWS_ENDPOINT_URL_<ID>`, or `endpoint_url` under the service's key — e.g.
+/// `secrets_manager` — in the config file's `[services]` section).
+const SERVICE_IDS: &[&str] = &[
+    "Secrets Manager",
+    "SNS",
+    "DynamoDB",
+    "SSM",
+    "ACM",
+    "SQS",
+    "CloudFormation",
+];
+
+/// The endpoints the SDK will actually use, wherever they came from: the environment *or* the
+/// shared config file (`endpoint_url` in a profile, or in a `[services]` section the profile
+/// names). The environment variables are checked before loading; this catches the file.
+fn check_resolved(config: &aws_config::SdkConfig) -> Result<(), InsecureEndpoint> {
+    let check = |source: String, url: &str| match ApiBase::parse(url.trim()) {
+        Ok(_) => Ok(()),
+        Err(problem) => Err(InsecureEndpoint {
+            variable: source,
+            problem,
+        }),
+    };
+    if let Some(url) = config.endpoint_url() {
+        check("endpoint_url (environment or AWS config file)".into(), url)?;
+    }
+    if let Some(services) = config.service_config() {
+        for service in SERVICE_IDS {
+            // The very key each generated client asks with (its `service_config_key`): the
+            // loader derives `AWS_ENDPOINT_URL_<SERVICE>` and the `[services]` key from it.
+            let key = aws_types::service_config::ServiceConfigKey::builder()
+                .service_id(service)
+                .env("AWS_ENDPOINT_URL")
+                .profile("endpoint_url")
+                .build()
+                .expect("every field is set");
+            if let Some(url) = services.load_config(key) {
+                check(
+                    format!("endpoint_url of {service} (environment or AWS config file)"),
+                    &url,
+                )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The trusted roots for AWS, decided once per process: the CA bundle when it is usable, else

@@ -212,3 +212,74 @@ async fn plain_http_to_a_remote_aws_endpoint_is_refused_before_anything_is_sent(
         f.kill().await;
     }
 }
+
+/// An AWS config file whose `[services]` section sends Secrets Manager over plain HTTP to a
+/// (`secrets-manager`: the key the Rust SDK reads, its service id lower-cased with hyphens)
+/// remote host (a reserved name that never resolves), and whose profile names it.
+fn insecure_config_file() -> std::path::PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("{}.ini", integration_tests::unique("aws-config")));
+    std::fs::write(
+        &path,
+        "[profile insecure]\nregion = eu-north-1\nservices = remote\n\n\
+         [services remote]\nsecrets-manager =\n  endpoint_url = http://secretsmanager.example.invalid\n",
+    )
+    .expect("write config file");
+    path
+}
+
+#[tokio::test]
+async fn plain_http_from_the_aws_config_file_is_refused_too() {
+    let moto = Moto::shared();
+    let config = insecure_config_file();
+    let config_var = config.to_string_lossy().into_owned();
+    for function in ["check-certificates", "check-retrieval", "rotate-password"] {
+        let env = moto_env_but(
+            moto,
+            &[
+                ("AWS_CONFIG_FILE", &config_var),
+                ("AWS_PROFILE", "insecure"),
+                (
+                    "CERT_TARGETS",
+                    &json!([{"name": "a", "secret": "s"}]).to_string(),
+                ),
+                ("STATE_TABLE", "unused"),
+                ("SUOMIFI_SECRET_ID", "unused"),
+            ],
+        );
+        let mut f = LambdaFunction::start(function, env).await;
+        let err = f
+            .invoke_within(json!({}), Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, InvokeError::NoAnswer(_)),
+            "{function}: {err:?}"
+        );
+        let logs = f.logs();
+        assert!(
+            logs.contains("endpoint_url of Secrets Manager") && logs.contains("use https://"),
+            "{function}: {logs}"
+        );
+        f.kill().await;
+    }
+    // The operator's CLI: import-password must not send the password in clear text.
+    let out = tokio::process::Command::new(integration_tests::binary("suomifi-ops"))
+        .args(["import-password", "--secret-id", "any"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(moto_env_but(moto, &[]))
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_PROFILE", "insecure")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("run suomifi-ops");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("endpoint_url of Secrets Manager"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(&config);
+}

@@ -229,15 +229,14 @@ impl Write for Captured {
     }
 }
 
-/// The production log format (`telemetry::init` with `AWS_LAMBDA_LOG_FORMAT=JSON`), at DEBUG,
-/// the most talkative level an operator would set, writing into `into`.
+/// The production subscriber (`telemetry::init` with `AWS_LAMBDA_LOG_FORMAT=JSON`) at TRACE, the
+/// most talkative level an operator can set, writing into `into`.
 fn capturing_subscriber(into: Captured) -> impl tracing::Subscriber + Send + Sync {
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || into.clone())
-        .finish()
+    let settings = suomifi_shared::telemetry::LogSettings {
+        level: tracing::level_filters::LevelFilter::TRACE,
+        json: true,
+    };
+    suomifi_shared::telemetry::subscriber(&settings, move || into.clone())
 }
 
 /// A notifier that keeps the full text (`Debug`: every field) of each alert.
@@ -421,6 +420,7 @@ fn function(sm: &Sm, alerts: &AlertText) -> Function {
             notify_on_success: true,
             test_attempts: 3,
             test_backoff: Duration::from_millis(5),
+            ..RotationSettings::default()
         },
     )
 }
