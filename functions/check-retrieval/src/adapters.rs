@@ -10,7 +10,7 @@ use crate::ports::{
 use std::time::Duration;
 use suomifi_shared::checkpoint;
 use suomifi_shared::secret::Credentials;
-use suomifi_shared::secrets::{AWSCURRENT, SecretStore, SecretsManager};
+use suomifi_shared::secrets::{AWSCURRENT, AWSPENDING, SecretStore, SecretsManager};
 use suomifi_shared::suomifi::ApiBase;
 use suomifi_shared::tlsprobe::{ProbeTarget, TlsProber};
 
@@ -52,6 +52,15 @@ impl<S: SecretStore> CredentialsSource for SecretsManagerSource<S> {
             secret: self.secret_id.clone(),
             source,
         })
+    }
+
+    async fn pending(&self) -> Option<Credentials> {
+        let value = self
+            .store
+            .get_value(&self.secret_id, None, AWSPENDING)
+            .await
+            .ok()??;
+        Credentials::parse(&value).ok()
     }
 
     async fn metadata(&self) -> Result<SecretMetadata, SourceError> {

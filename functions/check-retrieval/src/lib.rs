@@ -188,6 +188,9 @@ struct Login {
     verdict: Verdict,
     tls_version: Option<String>,
     tls_note: Option<String>,
+    /// The session uses the `AWSPENDING` password because `AWSCURRENT` was refused: `Some(false)`
+    /// while a rotation is running (not paged), `Some(true)` after it stopped (critical).
+    pending_only: Option<bool>,
 }
 
 /// The checkpoint read and evaluated.
@@ -292,7 +295,7 @@ where
         // 4. Password age: independent of everything else.
         let (password_age, password_verdict) = self.check_password(now).await;
         // 1. Credentials: read the secret and log in.
-        let mut login = self.login().await;
+        let mut login = self.login(password_age.rotation_in_progress).await;
         // 2. The retriever's checkpoint and heartbeat (watched mode).
         let mut checkpoint = self.read_checkpoint(now).await;
         // 3. Backlog (watched) or messages seen (unwatched); both also prove GET /v2/events.
@@ -339,6 +342,31 @@ where
                     backlog = found;
                 }
             }
+        }
+
+        match login.pending_only {
+            Some(true) => {
+                let username = login.cred.username.clone().unwrap_or_default();
+                let api = login.cred.api_url.clone().unwrap_or_default();
+                login.verdict = Verdict::Problem(
+                    render::only_pending_accepted(
+                        &self.keys.credentials,
+                        &self.settings.secret_id,
+                        &username,
+                        &api,
+                    ),
+                    0,
+                );
+            }
+            Some(false) if matches!(login.verdict, Verdict::Healthy(_)) => {
+                notes.push(
+                    "Suomi.fi refused AWSCURRENT and accepted AWSPENDING: a rotation is changing \
+                     the password right now; the credentials are checked again on the next run."
+                        .to_owned(),
+                );
+                login.verdict = Verdict::Unknown;
+            }
+            _ => {}
         }
 
         // The heartbeat alert is built last: it quotes the backlog.
@@ -466,8 +494,11 @@ where
         (status, alerts, failures)
     }
 
-    /// Reads the secret, probes TLS and gets a token.
-    async fn login(&self) -> Login {
+    /// Reads the secret, probes TLS and gets a token. When Suomi.fi refuses `AWSCURRENT`, the
+    /// `AWSPENDING` password of an unfinished rotation is tried: while the rotation is running
+    /// (`rotation_in_progress`) that is not paged at all; after it stopped, the alert says that
+    /// the pending password is the one that works and how to recover.
+    async fn login(&self, rotation_in_progress: bool) -> Login {
         let secret_id = self.settings.secret_id.as_str();
         let key = &self.keys.credentials;
         let mut login = Login {
@@ -480,6 +511,7 @@ where
             verdict: Verdict::Unknown,
             tls_version: None,
             tls_note: None,
+            pending_only: None,
         };
         let creds = match self.credentials.current().await {
             Ok(creds) => creds,
@@ -525,6 +557,43 @@ where
                     username: creds.username,
                     api,
                 });
+            }
+            Err(e @ ApiError::AuthenticationFailed { .. }) => {
+                let pending = match self.credentials.pending().await {
+                    Some(p) if p.password != creds.password && p.username == creds.username => {
+                        let attempt = async {
+                            let client =
+                                SuomifiClient::new(p.api.clone(), self.settings.client.clone())?;
+                            let token = client.token(&p.username, &p.password).await?;
+                            Ok::<_, ApiError>((client, token))
+                        };
+                        attempt.await.ok()
+                    }
+                    _ => None,
+                };
+                match pending {
+                    Some((client, token)) => {
+                        login.cred.error = Some(e.to_string());
+                        login.session = Some(Session {
+                            client,
+                            token,
+                            username: creds.username.clone(),
+                            api: api.clone(),
+                        });
+                        if rotation_in_progress {
+                            // A rotation changed the password a moment ago and will promote it.
+                            login.cred.status = "rotationInProgress";
+                            login.pending_only = Some(false);
+                        } else {
+                            login.cred.status = "onlyPendingAccepted";
+                            login.pending_only = Some(true);
+                        }
+                    }
+                    None => {
+                        login.verdict =
+                            self.api_problem(&mut login.cred, &creds.username, &api, &e);
+                    }
+                }
             }
             Err(e) => {
                 login.verdict = self.api_problem(&mut login.cred, &creds.username, &api, &e);

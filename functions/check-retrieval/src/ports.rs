@@ -77,6 +77,13 @@ pub trait CredentialsSource: Send + Sync {
 
     /// The secret's rotation metadata.
     fn metadata(&self) -> impl Future<Output = Result<SecretMetadata, SourceError>> + Send;
+
+    /// The `AWSPENDING` credentials of an unfinished rotation, if there are any (tried only when
+    /// Suomi.fi refuses `AWSCURRENT`: a rotation may have changed the password a moment ago).
+    /// Sources without rotations have none.
+    fn pending(&self) -> impl Future<Output = Option<Credentials>> + Send {
+        async { None }
+    }
 }
 
 /// Port: the retriever's checkpoint parameter.

@@ -164,9 +164,11 @@ pub fn credentials_refused(
          looks exactly like this.",
         &[
             "Check the latest rotate-password run and alerts for this secret.".into(),
-            "Try the AWSPREVIOUS version and any AWSPENDING version of the secret: if one works, \
-             make it AWSCURRENT (UpdateSecretVersionStage)."
-                .into(),
+            format!(
+                "Run `suomifi-ops recover --secret-id {secret_id}`: it tries the stored passwords \
+                 (AWSPENDING, AWSCURRENT, and AWSPREVIOUS when neither works) and keeps the one \
+                 Suomi.fi accepts, changing nothing when none works."
+            ),
             "If no stored password works, ask DVV (Suomi.fi Messages support) to reset the API \
              password, quoting the traceId below."
                 .into(),
@@ -176,6 +178,41 @@ pub fn credentials_refused(
     .detail("API", api)
     .detail("Secret", secret_id)
     .detail("traceId", err.trace_id().unwrap_or("-"))
+}
+
+/// Suomi.fi refuses `AWSCURRENT` but accepts `AWSPENDING`, and no rotation is running: one
+/// stopped after changing the password.
+pub fn only_pending_accepted(key: &str, secret_id: &str, username: &str, api: &str) -> Alert {
+    with_text(
+        alert(
+            key,
+            Severity::Critical,
+            format!("only the AWSPENDING password of {username} works: rotation stuck"),
+        ),
+        format!(
+            "Suomi.fi refused the AWSCURRENT password of secret `{secret_id}` and accepted its \
+             AWSPENDING password: a rotation changed the password at Suomi.fi and stopped before \
+             it promoted the new one."
+        ),
+        "Every system that reads AWSCURRENT (the retrieval process among them) is refused, so no \
+         citizens' messages are retrieved, and Suomi.fi deletes them 60 days after they arrive. \
+         The AWSPENDING version holds the only working password: never remove that label by hand.",
+        &[
+            format!(
+                "Run `suomifi-ops recover --secret-id {secret_id}`: it proves again that the \
+                 AWSPENDING password works, makes it AWSCURRENT (the old one AWSPREVIOUS) and \
+                 removes AWSPENDING."
+            ),
+            "Restart or re-read the secret in the systems that use it (they only notice a new \
+             password when their next login fails)."
+                .into(),
+            "Read the rotate-password alerts for this secret: they say why the rotation stopped."
+                .into(),
+        ],
+    )
+    .detail("System (username)", username)
+    .detail("API", api)
+    .detail("Secret", secret_id)
 }
 
 /// The API failed (5xx after retries, timeout, transport, 401, unexpected answer).

@@ -30,6 +30,8 @@ const PARAM: &str = "/suomifi/retriever/checkpoint";
 struct FakeCredentials {
     secret: Arc<Mutex<Result<String, String>>>,
     meta: Arc<Mutex<Result<SecretMetadata, SourceError>>>,
+    /// The AWSPENDING value, if any.
+    pending: Arc<Mutex<Option<String>>>,
 }
 
 impl CredentialsSource for FakeCredentials {
@@ -53,6 +55,11 @@ impl CredentialsSource for FakeCredentials {
 
     async fn metadata(&self) -> Result<SecretMetadata, SourceError> {
         self.meta.lock().unwrap().clone()
+    }
+
+    async fn pending(&self) -> Option<suomifi_shared::secret::Credentials> {
+        let value = self.pending.lock().unwrap().clone()?;
+        suomifi_shared::secret::Credentials::parse(&value).ok()
     }
 }
 
@@ -140,6 +147,7 @@ impl World {
             creds: FakeCredentials {
                 secret: Arc::new(Mutex::new(Ok(secret))),
                 meta: Arc::new(Mutex::new(Ok(meta))),
+                pending: Arc::new(Mutex::new(None)),
             },
             checkpoint: FakeCheckpoint {
                 value: Arc::new(Mutex::new(Ok(None))),
@@ -1084,4 +1092,80 @@ async fn a_run_with_no_time_left_to_read_the_events_is_unknown_never_ok() {
     // With time, the same state is ok.
     let report = w.checker().run(None).await.unwrap();
     assert_eq!(report.status, Status::Ok, "{report:#?}");
+}
+
+#[tokio::test]
+async fn a_password_changed_by_a_running_rotation_is_not_paged_and_a_stuck_one_is() {
+    let w = World::start().await;
+    let now = w.now();
+    let token = w.retrieve_all().await;
+    w.write_checkpoint(&token, now - Duration::minutes(4));
+    // setSecret changed the password a moment ago; AWSCURRENT still holds the old one.
+    let new = "Rotated-password-000000000000000000000000000!";
+    w.sandbox.set_password(new);
+    *w.creds.pending.lock().unwrap() = Some(
+        serde_json::json!({"username": USER, "password": new, "apiUrl": w.sandbox.base_url()})
+            .to_string(),
+    );
+    *w.creds.meta.lock().unwrap() = Ok(SecretMetadata {
+        last_rotated: Some(now - Duration::days(1)),
+        last_changed: Some(now - Duration::minutes(2)),
+        rotation_enabled: true,
+        next_rotation: None,
+        pending_version: true,
+    });
+    let running = w.checker().run(None).await.unwrap();
+    assert_eq!(
+        running.credentials.status, "rotationInProgress",
+        "{running:#?}"
+    );
+    assert!(
+        w.sent().is_empty(),
+        "a rotation in flight pages nobody: {:?}",
+        w.sent()
+    );
+    assert_ne!(
+        running.status,
+        Status::Ok,
+        "the credentials were not proven this run"
+    );
+    assert_ne!(running.status, Status::Critical);
+    // The rotation stopped there: hours later only AWSPENDING still works.
+    *w.creds.meta.lock().unwrap() = Ok(SecretMetadata {
+        last_rotated: Some(now - Duration::days(1)),
+        last_changed: Some(now - Duration::hours(3)),
+        rotation_enabled: true,
+        next_rotation: None,
+        pending_version: true,
+    });
+    let stuck = w.checker().run(None).await.unwrap();
+    assert_eq!(stuck.credentials.status, "onlyPendingAccepted");
+    assert_eq!(stuck.status, Status::Critical);
+    let sent = w.sent();
+    let alert = sent
+        .iter()
+        .find(|a| a.key == "retrieval/credentials/suomifi/api")
+        .unwrap_or_else(|| panic!("{sent:?}"));
+    assert!(
+        alert.title.contains("only the AWSPENDING password"),
+        "{}",
+        alert.title
+    );
+    assert!(alert.next_steps[0].contains("suomifi-ops recover --secret-id suomifi/api"));
+    // Every alert at this moment agrees: none advises removing AWSPENDING.
+    for a in &sent {
+        let text = a.next_steps.join(" ");
+        assert!(
+            !text.contains("remove the AWSPENDING label"),
+            "{}: {text}",
+            a.title
+        );
+        assert!(
+            !text.contains("--remove-from-version-id"),
+            "{}: {text}",
+            a.title
+        );
+    }
+    // The backlog was still read with the working password.
+    assert!(stuck.backlog.is_some());
 }

@@ -250,7 +250,7 @@ mod tests {
             token: "t1".into(),
             step: Step::Set,
         };
-        let errors = vec![
+        let errors = [
             RotationError::DriftDetected("suomifi/prod".into()),
             RotationError::ChangeRefused {
                 reason: "policy".into(),
