@@ -331,7 +331,7 @@ pub fn certificates_exit(report: &check_certificates::Report) -> u8 {
             match t.status {
                 _ if untrusted => exit::CRITICAL,
                 Status::Ok => exit::OK,
-                Status::Warning | Status::NotYetValid => exit::WARNING,
+                Status::Warning | Status::NotYetValid | Status::NotChecked => exit::WARNING,
                 Status::Critical | Status::Expired | Status::Unreadable | Status::Unreachable => {
                     exit::CRITICAL
                 }

@@ -150,6 +150,14 @@ where
     /// of notifications are in [`RunOutcome::failures`] for the caller to turn into an error
     /// after the report was logged and the metrics emitted.
     pub async fn run(&self) -> RunOutcome {
+        self.run_until(None).await
+    }
+
+    /// [`Self::run`], starting no target after `deadline` (the Lambda deadline less the time one
+    /// target can take): those are reported `notChecked` and their alerts stay as they are, so the
+    /// run always answers, and a target is never cut off between claiming an alert and
+    /// publishing it.
+    pub async fn run_until(&self, deadline: Option<std::time::Instant>) -> RunOutcome {
         let at = self.clock.now();
         // One batched read of every record this run may look at, instead of several requests per
         // target. If it fails, the records are read one by one and each failure is reported
@@ -171,7 +179,7 @@ where
             tracing::warn!(error = %e, "batched read of the state table failed; reading per target");
         }
         let outcomes: Vec<TargetOutcome> = futures::stream::iter(&self.config.targets)
-            .map(|t| self.check_target(t))
+            .map(|t| self.check_target(t, deadline))
             .buffered(self.config.concurrency)
             .collect()
             .await;
@@ -242,7 +250,11 @@ where
         }
     }
 
-    async fn check_target(&self, target: &Target) -> TargetOutcome {
+    async fn check_target(
+        &self,
+        target: &Target,
+        deadline: Option<std::time::Instant>,
+    ) -> TargetOutcome {
         let mut out = TargetOutcome {
             report: TargetReport {
                 target: target.name.clone(),
@@ -262,6 +274,13 @@ where
             findings: Vec::new(),
             failures: Vec::new(),
         };
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            out.report.status = Status::NotChecked;
+            out.report.error = Some("not checked: the run's deadline came first".into());
+            out.findings
+                .push(Finding::bare(&target.name, Status::NotChecked));
+            return out;
+        }
         let timeout = self.config.probe_timeout;
         let fetched = match tokio::time::timeout(timeout, self.fetch(target)).await {
             Ok(r) => r,

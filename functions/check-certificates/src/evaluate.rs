@@ -26,6 +26,9 @@ pub enum Status {
     Unreadable,
     /// The source did not answer (connection, permission, timeout).
     Unreachable,
+    /// Not looked at: the run's deadline came first. Never counted as ok; its alerts stay as
+    /// they are until a run reaches it.
+    NotChecked,
 }
 
 impl Status {
@@ -39,6 +42,7 @@ impl Status {
             Self::NotYetValid => "notYetValid",
             Self::Unreadable => "unreadable",
             Self::Unreachable => "unreachable",
+            Self::NotChecked => "notChecked",
         }
     }
 
@@ -50,7 +54,7 @@ impl Status {
             Self::Critical => 2,
             Self::NotYetValid => 3,
             Self::Expired => 4,
-            Self::Unreadable | Self::Unreachable => 5,
+            Self::Unreadable | Self::Unreachable | Self::NotChecked => 5,
         }
     }
 

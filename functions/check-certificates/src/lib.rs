@@ -83,12 +83,29 @@ where
     N: Notifier + Clone,
     C: Clock + Clone,
 {
+    handle_until(checker, event, None).await
+}
+
+/// [`handle`] that answers before `deadline` (see [`Checker::run_until`]).
+pub async fn handle_until<T, S, A, St, N, C>(
+    checker: &Checker<T, S, A, St, N, C>,
+    event: Value,
+    deadline: Option<std::time::Instant>,
+) -> Result<Report, HandlerError>
+where
+    T: TlsSource,
+    S: SecretSource,
+    A: AcmSource,
+    St: StateStore + Clone,
+    N: Notifier + Clone,
+    C: Clock + Clone,
+{
     let trigger = event
         .get("detail-type")
         .and_then(Value::as_str)
         .unwrap_or("direct invocation")
         .to_owned();
-    let outcome = checker.run().await;
+    let outcome = checker.run_until(deadline).await;
     for line in outcome.report.metric_lines(outcome.at) {
         println!("{line}");
     }

@@ -15,7 +15,7 @@
 //! `AWS_ENDPOINT_URL_<SERVICE>` for local stand-ins).
 
 use check_certificates::sources::{AcmClientSource, SecretsManagerSource};
-use check_certificates::{Checker, Config, Ports, handle};
+use check_certificates::{Checker, Config, Ports, handle_until};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use suomifi_shared::clock::SystemClock;
@@ -46,10 +46,19 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         notifier,
         clock: SystemClock,
     };
+    // No target starts later than this before the Lambda deadline: one target's probe plus
+    // its state-table writes and notifications.
+    let reserve = config.probe_timeout + std::time::Duration::from_secs(10);
     let checker = Checker::new(config, ports);
     let checker = &checker;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(checker, event.payload).await
+        let deadline = event
+            .context
+            .deadline()
+            .duration_since(std::time::SystemTime::now())
+            .ok()
+            .map(|left| std::time::Instant::now() + left.saturating_sub(reserve));
+        handle_until(checker, event.payload, deadline).await
     }))
     .await
 }

@@ -123,7 +123,7 @@ fn in_days(days: i64) -> String {
 /// is broken for every client (critical); a stored one may be staged ahead on purpose.
 pub fn validity_severity(status: Status, source: &Source) -> Option<Severity> {
     match status {
-        Status::Ok | Status::Unreadable | Status::Unreachable => None,
+        Status::Ok | Status::Unreadable | Status::Unreachable | Status::NotChecked => None,
         Status::Warning => Some(Severity::Warning),
         Status::Critical | Status::Expired => Some(Severity::Critical),
         Status::NotYetValid => Some(match source {

@@ -177,6 +177,8 @@ pub struct Summary {
     pub unreachable: usize,
     /// TLS targets whose chain fails verification.
     pub untrusted: usize,
+    /// Targets not looked at because the run's deadline came first.
+    pub not_checked: usize,
     /// The target that expires first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub soonest_target: Option<String>,
@@ -219,6 +221,7 @@ impl Report {
                 Status::NotYetValid => s.not_yet_valid += 1,
                 Status::Unreadable => s.unreadable += 1,
                 Status::Unreachable => s.unreachable += 1,
+                Status::NotChecked => s.not_checked += 1,
             }
             if t.verification.as_deref().is_some_and(|v| v != "ok") {
                 s.untrusted += 1;

@@ -683,3 +683,26 @@ async fn acm_certificates_are_read_with_their_chain_and_any_event_is_accepted() 
         sent[0].title
     );
 }
+
+#[tokio::test]
+async fn a_run_out_of_time_reports_the_rest_as_not_checked_and_touches_no_alert() {
+    let t = now();
+    let ca = root("Deadline Root", t - days(1000), t + days(3000));
+    let targets = json!([{"name": "late", "secret": "s-late"}]);
+    let h = harness(targets, &[], vec![], t);
+    h.secrets
+        .put_text("s-late", leaf_expiring(&ca, "svc.example", t, 3).pem);
+    // The deadline has passed before the first target starts.
+    let report =
+        check_certificates::handle_until(&h.checker, json!({}), Some(std::time::Instant::now()))
+            .await
+            .unwrap();
+    assert_eq!(report.targets[0].status, Status::NotChecked);
+    assert_eq!(report.summary.not_checked, 1);
+    assert_eq!(report.summary.ok, 0, "not looked at is never ok");
+    assert!(h.notifier.sent().is_empty(), "{:?}", h.notifier.sent());
+    // With time, the same target alerts as usual.
+    let report = handle(&h.checker, json!({})).await.unwrap();
+    assert_eq!(report.targets[0].status, Status::Critical);
+    assert_eq!(h.notifier.sent().len(), 1);
+}
