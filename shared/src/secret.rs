@@ -117,6 +117,15 @@ impl Credentials {
         }
     }
 
+    /// Whether `other` holds the same values in every key but the password (a person's edit of
+    /// one of them, e.g. a key of their own, shows as a difference).
+    pub fn same_except_password(&self, other: &Self) -> bool {
+        self.username == other.username
+            && self.api == other.api
+            && self.api_url_explicit == other.api_url_explicit
+            && self.extra == other.extra
+    }
+
     /// Serialises back to the secret string, keeping unknown keys.
     pub fn to_secret_string(&self) -> String {
         let mut map = Map::new();

@@ -655,3 +655,34 @@ async fn recover_changes_nothing_when_neither_password_works() {
     assert_eq!(fx.stages().await, before, "nothing moved");
     assert!(before[&token].contains(&"AWSPENDING".to_owned()));
 }
+
+#[tokio::test]
+async fn an_operators_edit_of_the_secret_during_a_rotation_survives_it() {
+    let mut fx = Fixture::new().await;
+    let token = fx.start_rotation().await;
+    fx.step("createSecret", &token).await.unwrap();
+    fx.step("setSecret", &token).await.unwrap();
+    // Someone adds a key of their own meanwhile (a new AWSCURRENT version, as the console does).
+    let mut edited = fx.value("AWSCURRENT").await.unwrap();
+    edited["owner"] = json!("city-it@example.fi");
+    fx.sm
+        .put_secret_value()
+        .secret_id(&fx.secret_id)
+        .secret_string(edited.to_string())
+        .send()
+        .await
+        .unwrap();
+    fx.step("testSecret", &token).await.unwrap();
+    fx.step("finishSecret", &token).await.unwrap();
+    fx.assert_completed().await;
+    let current = fx.value("AWSCURRENT").await.unwrap();
+    assert_eq!(current["owner"], "city-it@example.fi");
+    assert_eq!(current["note"], "kept");
+    assert_eq!(
+        current["password"].as_str(),
+        Some(fx.sandbox.password().as_str())
+    );
+    // A retried finishSecret changes nothing more.
+    fx.step("finishSecret", &token).await.unwrap();
+    assert_eq!(fx.value("AWSCURRENT").await.unwrap(), current);
+}

@@ -151,7 +151,7 @@ pub enum RotationError {
     },
     /// Current and pending versions disagree on username or API URL.
     #[error(
-        "the AWSPENDING value of secret `{0}` names another username or apiUrl than AWSCURRENT (it was edited by hand); nothing was changed at Suomi.fi by this step; run `suomifi-ops recover --secret-id {0}`, which keeps whichever stored password Suomi.fi accepts"
+        "the AWSCURRENT and AWSPENDING values of secret `{0}` name different usernames or apiUrls (one was edited during the rotation); nothing was changed at Suomi.fi by this step; run `suomifi-ops recover --secret-id {0}`, which keeps whichever stored password Suomi.fi accepts"
     )]
     PendingMismatch(String),
     /// `setSecret`/`finishSecret` ran before `createSecret` stored a password.
@@ -392,6 +392,14 @@ enum Preflight {
     Pending(SecretMeta),
 }
 
+/// The version id under which `finishSecret` stores the promoted password merged with a
+/// person's edit of `AWSCURRENT` made during the rotation (see [`Rotator`]'s `finish`):
+/// derived from the token, so a retry writes the same version (a no-op) and never a second one.
+pub fn merged_version_id(token: &str) -> String {
+    let keep: String = token.chars().take(62).collect();
+    format!("{keep}-m")
+}
+
 /// The alert key of a secret's rotation: one chat thread per secret, failures and successes.
 pub fn alert_key(secret_id: &str) -> String {
     format!("rotation/{secret_id}")
@@ -467,7 +475,11 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
                 token: ev.token.clone(),
             });
         };
-        if stages.iter().any(|s| s == AWSCURRENT) {
+        if stages.iter().any(|s| s == AWSCURRENT)
+            || meta
+                .stages_of(&merged_version_id(&ev.token))
+                .is_some_and(|s| s.iter().any(|l| l == AWSCURRENT))
+        {
             return Ok(Preflight::AlreadyCurrent(meta));
         }
         if !stages.iter().any(|s| s == AWSPENDING) {
@@ -736,8 +748,12 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
                     self.secrets
                         .update_stage(&ev.secret_id, AWSPENDING, None, Some(&ev.token))
                         .await?;
+                    self.keep_edit_after_promotion(ev, &meta).await?;
                     self.resolved(ev, &meta).await;
                     return Ok("pending_label_removed");
+                }
+                if self.keep_edit_after_promotion(ev, &meta).await? {
+                    return Ok("edit_kept");
                 }
                 return Ok("already_current");
             }
@@ -765,6 +781,13 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
         self.secrets
             .update_stage(&ev.secret_id, AWSPENDING, None, Some(&ev.token))
             .await?;
+        // A person may have edited AWSCURRENT since createSecret copied it (a key of their own, a
+        // note): the promoted version would silently drop that edit. Keep it: the new password
+        // with every other key as the person left it, as a version of its own made current.
+        if !current.same_except_password(&pending) {
+            let merged = current.with_password(pending.password.clone());
+            self.promote_merged(ev, &ev.token, &merged).await?;
+        }
         // The marker has done its job; a leftover one is moved by the next rotation anyway.
         if meta.version_with(CHANGE_ATTEMPTED) == Some(ev.token.as_str())
             && let Err(e) = self
@@ -802,6 +825,81 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
             }
         }
         Ok("promoted")
+    }
+
+    /// A finish that stopped between promoting the token and keeping a person's edit (see
+    /// `finish`): the edit is then in `AWSPREVIOUS`. Returns whether it was merged now.
+    async fn keep_edit_after_promotion(
+        &self,
+        ev: &RotationEvent,
+        meta: &SecretMeta,
+    ) -> Result<bool, RotationError> {
+        let merged_id = merged_version_id(&ev.token);
+        let token_is_current = meta
+            .stages_of(&ev.token)
+            .is_some_and(|s| s.iter().any(|l| l == AWSCURRENT));
+        if !token_is_current {
+            return Ok(false);
+        }
+        if let Some(labels) = meta.stages_of(&merged_id) {
+            // Stopped in the middle of promote_merged: the merged version is written, finish
+            // its moves (its value is the one stored; nothing is written again).
+            if labels.iter().any(|l| l == AWSPENDING) {
+                self.secrets
+                    .update_stage(&ev.secret_id, AWSCURRENT, Some(&merged_id), Some(&ev.token))
+                    .await?;
+                self.secrets
+                    .update_stage(&ev.secret_id, AWSPENDING, None, Some(&merged_id))
+                    .await?;
+                return Ok(true);
+            }
+            return Ok(false);
+        }
+        let Some(previous) = meta.version_with(suomifi_shared::secrets::AWSPREVIOUS) else {
+            return Ok(false);
+        };
+        let read = |version: String, stage: &'static str| async move {
+            self.secrets
+                .get_value(&ev.secret_id, Some(&version), stage)
+                .await
+                .map(|v| v.and_then(|v| Credentials::parse(&v).ok()))
+        };
+        let (Some(promoted), Some(edited)) = (
+            read(ev.token.clone(), AWSCURRENT).await?,
+            read(previous.to_owned(), suomifi_shared::secrets::AWSPREVIOUS).await?,
+        ) else {
+            return Ok(false);
+        };
+        if edited.same_except_password(&promoted) {
+            return Ok(false);
+        }
+        let merged = edited.with_password(promoted.password.clone());
+        self.promote_merged(ev, &ev.token, &merged).await?;
+        Ok(true)
+    }
+
+    /// Makes `merged` (the new password with a person's edit) the current version, in the
+    /// rotation's own three moves so that every intermediate state is one the rotation and
+    /// `recover` understand: stored as `AWSPENDING` under [`merged_version_id`] (a retry stores
+    /// the same value: no-op), `AWSCURRENT` moved to it from `from`, `AWSPENDING` removed.
+    async fn promote_merged(
+        &self,
+        ev: &RotationEvent,
+        from: &str,
+        merged: &Credentials,
+    ) -> Result<(), RotationError> {
+        let id = merged_version_id(&ev.token);
+        self.secrets
+            .put_pending(&ev.secret_id, &id, &merged.to_secret_string())
+            .await?;
+        self.secrets
+            .update_stage(&ev.secret_id, AWSCURRENT, Some(&id), Some(from))
+            .await?;
+        self.secrets
+            .update_stage(&ev.secret_id, AWSPENDING, None, Some(&id))
+            .await?;
+        info!(secret_id = %ev.secret_id, "AWSCURRENT was edited during the rotation; the edit is kept with the new password");
+        Ok(())
     }
 
     /// The rotation finished: a rotation alert still open for this secret is resolved (the

@@ -852,3 +852,78 @@ async fn recover_reports_never_hold_a_password() {
     let text = format!("{report:?} {}", serde_json::to_string(&report).unwrap());
     assert!(!text.contains(&new) && !text.contains(OLD));
 }
+
+/// A person edits AWSCURRENT (adds a key of their own) while the rotation runs.
+fn edit_current(secrets: &FakeSecrets) {
+    let mut st = secrets.0.lock().unwrap();
+    let (value, _) = st.versions.get_mut("v0").unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(value.as_deref().unwrap()).unwrap();
+    v["owner"] = "city-it@example.fi".into();
+    *value = Some(v.to_string());
+}
+
+fn current_json(s: &FakeSecrets) -> serde_json::Value {
+    serde_json::from_str(&s.value_with(AWSCURRENT).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn an_edit_of_the_current_secret_during_the_rotation_survives_it() {
+    let (r, secrets, api, _) = setup();
+    secrets.start_rotation("t1");
+    r.handle(&ev(Step::Create)).await.unwrap();
+    r.handle(&ev(Step::Set)).await.unwrap();
+    edit_current(&secrets);
+    r.handle(&ev(Step::Test)).await.unwrap();
+    r.handle(&ev(Step::Finish)).await.unwrap();
+    let v = current_json(&secrets);
+    assert_eq!(
+        v["owner"], "city-it@example.fi",
+        "the person's edit is kept"
+    );
+    assert_eq!(v["password"], api.password(), "with the new password");
+    assert!(
+        secrets
+            .stages(&merged_version_id("t1"))
+            .contains(&AWSCURRENT.to_owned())
+    );
+    // Secrets Manager retries finishSecret: nothing more happens.
+    assert_eq!(
+        r.handle(&ev(Step::Finish)).await.unwrap().outcome,
+        "already_current"
+    );
+    assert_eq!(current_json(&secrets)["owner"], "city-it@example.fi");
+}
+
+#[tokio::test]
+async fn an_edit_is_kept_even_when_finish_stopped_right_after_promoting() {
+    let (r, secrets, api, _) = setup();
+    secrets.start_rotation("t1");
+    r.handle(&ev(Step::Create)).await.unwrap();
+    r.handle(&ev(Step::Set)).await.unwrap();
+    edit_current(&secrets);
+    // finishSecret promoted the token and died before keeping the edit.
+    {
+        let mut st = secrets.0.lock().unwrap();
+        st.versions.get_mut("v0").unwrap().1 = vec!["AWSPREVIOUS".into()];
+        st.versions.get_mut("t1").unwrap().1 = vec![AWSCURRENT.into()];
+    }
+    assert_eq!(
+        r.handle(&ev(Step::Finish)).await.unwrap().outcome,
+        "edit_kept"
+    );
+    let v = current_json(&secrets);
+    assert_eq!(v["owner"], "city-it@example.fi");
+    assert_eq!(v["password"], api.password());
+}
+
+#[tokio::test]
+async fn without_an_edit_no_extra_version_is_written() {
+    let (r, secrets, _, _) = setup();
+    secrets.start_rotation("t1");
+    run_all(&r).await;
+    assert!(secrets.stages(&merged_version_id("t1")).is_empty());
+    assert_eq!(
+        r.handle(&ev(Step::Finish)).await.unwrap().outcome,
+        "already_current"
+    );
+}

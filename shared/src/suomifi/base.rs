@@ -17,6 +17,12 @@ pub enum InsecureUrl {
         "`{0}` is not allowed: use https:// (plain http:// is accepted only for loopback addresses, for local tests)"
     )]
     NotHttps(String),
+    /// A user name or password written into the URL: it would be printed wherever the URL is
+    /// (reports, logs), and neither Suomi.fi nor AWS takes credentials that way.
+    #[error(
+        "`{0}` carries a user name or password in the URL; remove it (credentials never go into the URL)"
+    )]
+    UserInfo(String),
 }
 
 impl ApiBase {
@@ -24,7 +30,11 @@ impl ApiBase {
     pub fn parse(s: &str) -> Result<Self, InsecureUrl> {
         let url = Url::parse(s).map_err(|e| InsecureUrl::Invalid(e.to_string()))?;
         if url.cannot_be_a_base() || url.host().is_none() {
-            return Err(InsecureUrl::Invalid(format!("`{s}` has no host")));
+            // Not quoted: whatever was written, it is no base URL, and it may hold a secret.
+            return Err(InsecureUrl::Invalid("the URL has no host".into()));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(InsecureUrl::UserInfo(without_userinfo(&url)));
         }
         match url.scheme() {
             "https" => {}
@@ -125,6 +135,25 @@ mod tests {
             !shown.contains("S3cret-Pa55") && !shown.contains("svc-user"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_url_with_credentials_is_refused_even_over_https_and_never_echoed() {
+        for bad in [
+            "https://svc-user:S3cret-Pa55@api.messages.suomi.fi",
+            "https://S3cret-Pa55@api.messages.suomi.fi",
+            "http://svc-user:S3cret-Pa55@127.0.0.1:9000",
+        ] {
+            let err = ApiBase::parse(bad).unwrap_err();
+            assert!(matches!(err, InsecureUrl::UserInfo(_)), "{bad}: {err:?}");
+            let shown = format!("{err} {err:?}");
+            assert!(
+                !shown.contains("S3cret-Pa55") && !shown.contains("svc-user"),
+                "{shown}"
+            );
+        }
+        let err = ApiBase::parse("mailto:S3cret-Pa55@x").unwrap_err();
+        assert!(!err.to_string().contains("S3cret-Pa55"), "{err}");
     }
 
     #[test]
