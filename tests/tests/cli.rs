@@ -571,12 +571,17 @@ async fn rotate_refuses_clearly_and_reports_what_secrets_manager_said() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("not finished"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("update-secret-version-stage"),
+        run.stderr.contains("suomifi-ops recover --secret-id"),
         "{}",
         run.stderr
     );
+    assert!(
+        !run.stderr.contains("--remove-from-version-id"),
+        "never advise removing AWSPENDING without the probe: {}",
+        run.stderr
+    );
 
-    // Remove the label, as the hint says.
+    // Clear the leftover (here by hand: this secret points at no real API to probe).
     let stages = fx
         .sm
         .describe_secret()
