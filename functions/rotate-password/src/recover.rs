@@ -307,11 +307,7 @@ impl<S: SecretStore, A: PasswordApi> Recovery<S, A> {
         self.secrets
             .update_stage(secret_id, AWSPENDING, None, Some(pending_v))
             .await?;
-        if meta.version_with(CHANGE_ATTEMPTED) == Some(pending_v) {
-            self.secrets
-                .update_stage(secret_id, CHANGE_ATTEMPTED, None, Some(pending_v))
-                .await?;
-        }
+        self.drop_marker(secret_id, pending_v, meta).await?;
         // Right after: does AWSCURRENT still work? If not, a rotation changed the password in
         // the meantime and the working one may be the pending version's: put the label back,
         // exactly as it was, so nothing is lost, and say to look again.
@@ -323,6 +319,21 @@ impl<S: SecretStore, A: PasswordApi> Recovery<S, A> {
                 .await?;
             report.actions.push(format!("AWSCURRENT stopped working right after the removal: put AWSPENDING back on version {pending_v}"));
             report.advice.push(format!("A rotation seems to be running right now; wait a few minutes and run `suomifi-ops recover --secret-id {secret_id}` again."));
+        }
+        Ok(())
+    }
+
+    /// Removes the rotation's change marker from `version`, if it is there.
+    async fn drop_marker(
+        &self,
+        secret_id: &str,
+        version: &str,
+        meta: &SecretMeta,
+    ) -> Result<(), SecretsError> {
+        if meta.version_with(CHANGE_ATTEMPTED) == Some(version) {
+            self.secrets
+                .update_stage(secret_id, CHANGE_ATTEMPTED, None, Some(version))
+                .await?;
         }
         Ok(())
     }
@@ -340,11 +351,7 @@ impl<S: SecretStore, A: PasswordApi> Recovery<S, A> {
         self.secrets
             .update_stage(secret_id, AWSPENDING, None, Some(pending_v))
             .await?;
-        if meta.version_with(CHANGE_ATTEMPTED) == Some(pending_v) {
-            self.secrets
-                .update_stage(secret_id, CHANGE_ATTEMPTED, None, Some(pending_v))
-                .await?;
-        }
+        self.drop_marker(secret_id, pending_v, meta).await?;
         Ok(())
     }
 }
