@@ -8,8 +8,9 @@ VENV := .venv
 STANDINS := $(VENV)/standins/.installed
 INFRA := $(VENV)/infra/.installed
 CHECKOV := $(VENV)/checkov/.installed
+PACKAGE := $(VENV)/package/.installed
 
-.PHONY: all venv build lint unit test test-rust fuzz-replay infra-check demo bench fuzz fault-campaign clean
+.PHONY: all venv build lint unit test test-rust fuzz-replay infra-check package demo bench fuzz fault-campaign clean
 
 all: test
 
@@ -49,6 +50,11 @@ infra-check: $(INFRA) $(CHECKOV)
 test: venv lint test-rust fuzz-replay infra-check
 	@echo "make test: fmt, clippy, IaC checks passed"
 	@tools/test-summary.sh target/test-output.log
+
+# The deployable artefacts exactly as a deploy builds them: `sam build` (rust-cargolambda) for
+# x86_64, with the SAM CLI and cargo-lambda from PyPI; prints each artefact's size.
+package: $(PACKAGE)
+	tools/package.sh
 
 demo: $(STANDINS)
 	$(CARGO) build --release --bins
