@@ -2,8 +2,9 @@
 //!
 //! It runs the same code as the scheduled Lambda functions, from a terminal, with the ordinary
 //! AWS credential chain (profiles, SSO, environment, instance roles) and the same configuration
-//! variables as the functions (`SUOMIFI_SECRET_ID`, `STATE_TABLE`, `CERT_TARGETS`, ...), so the
-//! values from the stack can be exported once and every command finds them.
+//! variables as the functions (`SUOMIFI_SECRET_ID`, `STATE_TABLE`, `CERT_TARGETS`, ...) — or,
+//! with `--stack NAME` (`SUOMIFI_OPS_STACK`), all of them from the deployed stack's Outputs
+//! ([`stack`]).
 //!
 //! Commands (each has its own `--help`):
 //! - `status`: one screen — password age per credentials secret against DVV's guidance, rotation
@@ -26,9 +27,10 @@ mod import;
 mod output;
 mod recover;
 mod rotate;
+mod stack;
 mod status;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use error::{CliError, exit};
 use output::{Style, Tone};
 use std::process::ExitCode;
@@ -43,7 +45,8 @@ Exit codes:
 
 AWS access uses the standard credential chain (AWS_PROFILE, SSO, environment variables, instance
 roles) and region (AWS_REGION). Every option marked [env: ...] can come from the same environment
-variable the Lambda functions use.";
+variable the Lambda functions use, or from the deployed stack's Outputs with --stack NAME
+(SUOMIFI_OPS_STACK); the command line wins over the environment, which wins over the stack.";
 
 /// Keeps an organisation's connection to Suomi.fi Messages healthy: the operator's view of the
 /// credentials rotation, the retrieval of citizens' messages and the certificates.
@@ -56,6 +59,11 @@ struct Cli {
     /// Never colour the output. Colour is also off when stdout is not a terminal or NO_COLOR is set.
     #[arg(long, global = true)]
     no_color: bool,
+
+    /// The deployed stack: secret ARNs, state table, topic, checkpoint parameter and
+    /// certificate targets come from its Outputs (needs cloudformation:DescribeStacks).
+    #[arg(long, global = true, env = stack::STACK_VAR, value_name = "NAME")]
+    stack: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -150,8 +158,6 @@ struct CheckpointPutArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let style = Style::detect(cli.no_color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -160,6 +166,17 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return report_error(&CliError::new(format!("cannot start the runtime: {e}"))),
     };
+    let cli = match stack::requested(Cli::command()) {
+        None => Cli::parse(),
+        Some(name) => match runtime.block_on(stack::outputs(&name)) {
+            Ok(outputs) => {
+                let matches = stack::with_defaults(Cli::command(), &outputs).get_matches();
+                Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+            }
+            Err(e) => return report_error(&e),
+        },
+    };
+    let style = Style::detect(cli.no_color);
     let result = runtime.block_on(async {
         match cli.command {
             Command::Status(args) => status::run(args, &style).await,

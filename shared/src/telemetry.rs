@@ -258,8 +258,50 @@ pub struct Metric<'a> {
     pub unit: &'a str,
 }
 
-/// One EMF document: `metrics` under [`METRICS_NAMESPACE`] with the given dimensions.
+/// The variable naming the CloudFormation stack a function belongs to (the template sets it on
+/// every function): its value becomes the `Stack` dimension of every metric, so that two stacks in
+/// one account and region (QA and production) never share a series.
+pub const STACK_NAME_VAR: &str = "STACK_NAME";
+
+/// The name of the `Stack` dimension.
+pub const STACK_DIMENSION: &str = "Stack";
+
+static METRICS_STACK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets, once per process (from `main`), the stack every later metric of this process carries as
+/// its first dimension, `Stack`. `None` or an empty name: metrics carry no `Stack` dimension (local
+/// runs). A second call changes nothing.
+pub fn set_metrics_stack(stack: Option<String>) {
+    if let Some(stack) = stack.filter(|s| !s.trim().is_empty()) {
+        let _ = METRICS_STACK.set(stack);
+    }
+}
+
+/// One EMF document: `metrics` under [`METRICS_NAMESPACE`] with the given dimensions, after the
+/// process's `Stack` dimension when [`set_metrics_stack`] set one.
 pub fn emf_line(at: OffsetDateTime, dimensions: &[(&str, &str)], metrics: &[Metric<'_>]) -> String {
+    emf_document(
+        at,
+        METRICS_STACK.get().map(String::as_str),
+        dimensions,
+        metrics,
+    )
+}
+
+/// [`emf_line`] with the stack given: `Stack` first (one dimension set: the alarms and the
+/// dashboard select exactly `Stack` plus the caller's dimensions).
+pub fn emf_document(
+    at: OffsetDateTime,
+    stack: Option<&str>,
+    dimensions: &[(&str, &str)],
+    metrics: &[Metric<'_>],
+) -> String {
+    let with_stack: Vec<(&str, &str)> = stack
+        .map(|s| (STACK_DIMENSION, s))
+        .into_iter()
+        .chain(dimensions.iter().copied())
+        .collect();
+    let dimensions = with_stack.as_slice();
     let mut root = Map::new();
     let dim_names: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();
     root.insert(
@@ -418,6 +460,47 @@ mod tests {
             LevelFilter::INFO
         );
         assert!(get(&[("AWS_LAMBDA_LOG_FORMAT", "json")]).json);
+    }
+
+    #[test]
+    fn emf_document_puts_the_stack_first_in_the_one_dimension_set() {
+        let at = OffsetDateTime::from_unix_timestamp(1_795_608_000).unwrap();
+        let line = emf_document(
+            at,
+            Some("suomifi-ops-qa"),
+            &[(
+                "Secret",
+                "arn:aws:secretsmanager:eu-north-1:123456789012:secret:x-AbCdEf",
+            )],
+            &[Metric {
+                name: "RotationSucceeded",
+                value: 1.0,
+                unit: "Count",
+            }],
+        );
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Stack", "Secret"]])
+        );
+        assert_eq!(v["Stack"], "suomifi-ops-qa");
+        assert_eq!(
+            v["Secret"],
+            "arn:aws:secretsmanager:eu-north-1:123456789012:secret:x-AbCdEf"
+        );
+        assert_eq!(v["RotationSucceeded"], 1.0);
+    }
+
+    #[test]
+    fn emf_document_without_a_stack_keeps_only_the_callers_dimensions() {
+        let at = OffsetDateTime::from_unix_timestamp(1_795_608_000).unwrap();
+        let line = emf_document(at, None, &[("Target", "api")], &[]);
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Target"]])
+        );
+        assert!(v.get("Stack").is_none());
     }
 
     #[test]

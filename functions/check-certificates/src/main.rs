@@ -3,6 +3,8 @@
 //! SDK clients (built once), and the runtime loop. The logic is in the library.
 //!
 //! Environment (the infrastructure template sets exactly these):
+//! - `STACK_NAME` — optional, the CloudFormation stack: every metric carries it as the `Stack`
+//!   dimension, so stacks side by side never share a series (unset: no `Stack` dimension).
 //! - `CERT_TARGETS` — JSON array of targets: `{"name", one of "tls": "host:port" (+ "sni"), "secret": "<id>" (+ "jsonKey", "passwordKey"), "acm": "<arn>", and optionally "role": "signing"}`; see the README
 //! - `STATE_TABLE` — DynamoDB table (partition key `pk`) for alert state and the remembered certificate of each target
 //! - `ALERT_TOPIC_ARN` — SNS topic for notifications; unset: notifications are only logged
@@ -26,6 +28,7 @@ use suomifi_shared::tlsprobe::TlsProber;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     suomifi_shared::telemetry::init();
+    suomifi_shared::telemetry::set_metrics_stack(std::env::var("STACK_NAME").ok());
     let config = match Config::from_lookup(|var| std::env::var(var).ok()) {
         Ok(config) => config,
         Err(e) => suomifi_shared::telemetry::refuse_start("CheckCertificates.Config", &e),

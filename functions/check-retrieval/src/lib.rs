@@ -280,7 +280,11 @@ where
         log_report(report);
         let metrics = report.metrics();
         if !metrics.is_empty() {
-            suomifi_shared::telemetry::emit_metrics(report.checked_at, &[], &metrics);
+            suomifi_shared::telemetry::emit_metrics(
+                report.checked_at,
+                &[("Secret", self.settings.secret_id.as_str())],
+                &metrics,
+            );
         }
         result
     }

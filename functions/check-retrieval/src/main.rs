@@ -4,6 +4,8 @@
 //! or `{}` — the payload is ignored); returns the JSON report.
 //!
 //! Environment:
+//! - `STACK_NAME` — optional, the CloudFormation stack: every metric carries it as the `Stack`
+//!   dimension, so stacks side by side never share a series (unset: no `Stack` dimension).
 //! - `SUOMIFI_SECRET_ID` — name or ARN of the Secrets Manager secret holding the Suomi.fi credentials (required)
 //! - `CHECKPOINT_PARAMETER` — SSM parameter where the retriever writes its checkpoint; unset: retrieval is not watched (optional)
 //! - `STATE_TABLE` — DynamoDB table (partition key `pk`, String) for alert state and the checker's own cursor (required)
@@ -30,6 +32,7 @@ use suomifi_shared::state::DynamoStateStore;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     suomifi_shared::telemetry::init();
+    suomifi_shared::telemetry::set_metrics_stack(std::env::var("STACK_NAME").ok());
     let config = Config::from_env(&Env::from_process())?;
     let aws = match suomifi_shared::aws::load_config().await {
         Ok(aws) => aws,

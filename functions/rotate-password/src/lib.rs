@@ -800,7 +800,7 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
         // For the dashboard and the "no successful rotation lately" alarm.
         suomifi_shared::telemetry::emit_metrics(
             time::OffsetDateTime::now_utc(),
-            &[],
+            &[("Secret", ev.secret_id.as_str())],
             &[suomifi_shared::telemetry::Metric {
                 name: "RotationSucceeded",
                 value: 1.0,

@@ -2,6 +2,8 @@
 //! credentials. One deployed function rotates any number of secrets.
 //!
 //! Environment:
+//! - `STACK_NAME` — optional, the CloudFormation stack: every metric carries it as the `Stack`
+//!   dimension, so stacks side by side never share a series (unset: no `Stack` dimension).
 //! - `ALERT_TOPIC_ARN` — optional SNS topic for failures that need a person (drift, refusal, a
 //!   malformed secret, a failed test after the change).
 //! - `STATE_TABLE` — optional DynamoDB table (partition key `pk`) of the shared alert lifecycle:
@@ -28,6 +30,7 @@ use suomifi_shared::suomifi::ClientConfig;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     suomifi_shared::telemetry::init();
+    suomifi_shared::telemetry::set_metrics_stack(std::env::var("STACK_NAME").ok());
     let env = Env::from_process();
     let refuse = |e: &dyn std::fmt::Display| -> ! {
         suomifi_shared::telemetry::refuse_start("RotatePassword.Config", e)
