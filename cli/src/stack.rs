@@ -18,20 +18,24 @@ pub const OUTPUTS: &[(&str, &str, &str)] = &[
     (
         "SUOMIFI_SECRET_ID",
         "CredentialsSecretArn",
-        "CredentialsSecretArns",
+        "RotatedSecretArns",
     ),
     ("STATE_TABLE", "StateTableName", "StateTableName"),
     ("ALERT_TOPIC_ARN", "AlertTopicArn", "AlertTopicArn"),
     (
         "CHECKPOINT_PARAMETER",
-        "CheckpointParameterName",
-        "CheckpointParameterName",
+        "CheckpointParameter",
+        "CheckpointParameter",
     ),
-    ("CERT_TARGETS", "CertificateTargets", "CertificateTargets"),
+    (
+        "CERT_TARGETS",
+        "WatchedCertificateTargets",
+        "WatchedCertificateTargets",
+    ),
     (
         "THRESHOLD_DAYS",
-        "CertificateThresholdDays",
-        "CertificateThresholdDays",
+        "CertificateThresholds",
+        "CertificateThresholds",
     ),
 ];
 
@@ -127,8 +131,8 @@ mod tests {
     fn outputs() -> BTreeMap<String, String> {
         [
             ("CredentialsSecretArn", "arn:first"),
-            ("CredentialsSecretArns", "arn:first,arn:second"),
-            ("CheckpointParameterName", "/from/stack"),
+            ("RotatedSecretArns", "arn:first,arn:second"),
+            ("CheckpointParameter", "/from/stack"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

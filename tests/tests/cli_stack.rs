@@ -43,11 +43,11 @@ async fn create_stack(checkpoint: &str, secret_arn: &str) -> String {
         },
         "Outputs": {
             "CredentialsSecretArn": {"Value": secret_arn},
-            "CredentialsSecretArns": {"Value": secret_arn},
-            "CheckpointParameterName": {"Value": checkpoint},
+            "RotatedSecretArns": {"Value": secret_arn},
+            "CheckpointParameter": {"Value": checkpoint},
             "StateTableName": {"Value": format!("{name}-state")},
-            "CertificateTargets": {"Value": "[{\"name\":\"api\",\"tls\":\"127.0.0.1:9\"}]"},
-            "CertificateThresholdDays": {"Value": "30,7"}
+            "WatchedCertificateTargets": {"Value": "[{\"name\":\"api\",\"tls\":\"127.0.0.1:9\"}]"},
+            "CertificateThresholds": {"Value": "30,7"}
         }
     });
     cfn.create_stack()

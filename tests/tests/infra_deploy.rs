@@ -978,3 +978,19 @@ fn the_template_is_publishable_to_the_serverless_application_repository() {
         );
     }
 }
+
+#[test]
+fn no_output_is_named_like_a_parameter() {
+    // `sam build` resolves output keys as intrinsics: an output named like a list parameter
+    // becomes a list key and the build crashes ("unhashable type: 'list'", SAM CLI 1.170).
+    let t = template();
+    let params = untagged(get(&t, "Parameters").unwrap())
+        .as_mapping()
+        .unwrap();
+    for (k, _) in untagged(get(&t, "Outputs").unwrap()).as_mapping().unwrap() {
+        assert!(
+            !params.contains_key(k),
+            "output {k:?} is named like a parameter"
+        );
+    }
+}
