@@ -367,7 +367,10 @@ async fn status_shows_each_secret_and_the_retrieval_health() {
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["secrets"][0]["name"], fx.secret_id.as_str());
     assert_eq!(doc["secrets"][0]["rotationEnabled"], false);
-    assert_eq!(doc["retrieval"]["credentials"]["status"], "ok");
+    assert_eq!(
+        doc["retrieval"]["systems"][0]["credentials"]["status"],
+        "ok"
+    );
 
     // A leftover AWSPENDING is a failed rotation: critical.
     integration_tests::moto::start_rotation(&fx.sm, &fx.secret_id).await;
@@ -436,7 +439,7 @@ async fn check_retrieval_dry_run_shows_the_alerts_and_changes_nothing_then_a_rea
     assert!(run.code == 3 || run.code == 4, "{run:?}");
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["dryRun"], true);
-    assert_eq!(doc["report"]["backlog"]["count"], 1);
+    assert_eq!(doc["report"]["systems"][0]["backlog"]["count"], 1);
     let notes = doc["notifications"].as_array().unwrap();
     assert!(notes.len() >= 2, "{notes:?}");
     assert!(notes.iter().all(|n| n["published"] == false));
