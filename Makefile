@@ -57,11 +57,11 @@ package: $(PACKAGE)
 	tools/package.sh
 
 demo: $(STANDINS)
-	$(CARGO) build --release --bins
+	$(CARGO) build --release --workspace --bins
 	tools/demo.sh
 
 bench: $(STANDINS)
-	$(CARGO) build --release --bins
+	$(CARGO) build --release --workspace --bins
 	tools/bench.sh
 
 # Every parser that meets outside input, fuzzed briefly (FUZZ_SECONDS each; long runs: see BENCHMARKS.md).

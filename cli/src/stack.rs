@@ -20,6 +20,7 @@ pub const OUTPUTS: &[(&str, &str, &str)] = &[
         "CredentialsSecretArn",
         "RotatedSecretArns",
     ),
+    ("SYSTEMS", "Systems", "Systems"),
     ("STATE_TABLE", "StateTableName", "StateTableName"),
     ("ALERT_TOPIC_ARN", "AlertTopicArn", "AlertTopicArn"),
     (
