@@ -23,8 +23,12 @@ use suomifi_shared::notify::{AnyNotifier, NoNotifier, SnsNotifier};
 use suomifi_shared::state::DynamoStateStore;
 use suomifi_shared::tlsprobe::TlsProber;
 
+// The dependency list check-updates watches (see `suomifi_shared::deps`).
+suomifi_shared::embed_dependency_list!();
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    suomifi_shared::deps::keep(DEPENDENCY_LIST);
     suomifi_shared::telemetry::init();
     let config = match Config::from_lookup(|var| std::env::var(var).ok()) {
         Ok(config) => config,

@@ -25,8 +25,12 @@ use suomifi_shared::secrets::SecretsManager;
 use suomifi_shared::state::DynamoStateStore;
 use suomifi_shared::suomifi::ClientConfig;
 
+// The dependency list check-updates watches (see `suomifi_shared::deps`).
+suomifi_shared::embed_dependency_list!();
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    suomifi_shared::deps::keep(DEPENDENCY_LIST);
     suomifi_shared::telemetry::init();
     let env = Env::from_process();
     let refuse = |e: &dyn std::fmt::Display| -> ! {
