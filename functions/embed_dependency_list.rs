@@ -3,8 +3,8 @@
 //! versions, for `suomifi_shared::embed_dependency_list!` to put into the binary.
 //!
 //! The graph comes from `cargo metadata --locked --offline --filter-platform $TARGET`: from this
-//! package, normal dependencies only (no dev- or build-dependencies: they are not linked), for
-//! the target being built. Cargo resolves features for the workspace as a whole, so the list may
+//! package, normal dependencies only (no dev- or build-dependencies, no proc-macros and what only
+//! they use: none of them is linked), for the target being built. Cargo resolves features for the workspace as a whole, so the list may
 //! name a few crates only another member activates — it lists at least everything linked, never
 //! less. A failure fails the build: a release binary without its list would be unwatched.
 
@@ -61,6 +61,16 @@ fn main() {
             continue;
         }
         let pkg = packages[id];
+        // A proc-macro runs in the compiler, never in the binary: neither it nor what only it
+        // depends on is linked.
+        let proc_macro = pkg["targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|t| t["kind"].as_array().into_iter().flatten().any(|k| k == "proc-macro"));
+        if proc_macro {
+            continue;
+        }
         let from_registry = pkg["source"]
             .as_str()
             .is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"));
