@@ -63,11 +63,13 @@ fn main() {
         let pkg = packages[id];
         // A proc-macro runs in the compiler, never in the binary: neither it nor what only it
         // depends on is linked.
-        let proc_macro = pkg["targets"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|t| t["kind"].as_array().into_iter().flatten().any(|k| k == "proc-macro"));
+        let proc_macro = pkg["targets"].as_array().into_iter().flatten().any(|t| {
+            t["kind"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|k| k == "proc-macro")
+        });
         if proc_macro {
             continue;
         }

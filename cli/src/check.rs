@@ -722,9 +722,8 @@ fn updates_list(args: &UpdatesArgs) -> Result<check_updates::deps::DependencyLis
     match &args.binary {
         None => check_updates::deps::own(DEPENDENCY_LIST).map_err(|e| CliError::new(e.to_string())),
         Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| {
-                CliError::usage(format!("cannot read {}: {e}", path.display()))
-            })?;
+            let bytes = std::fs::read(path)
+                .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
             suomifi_shared::deps::find_in_binary(&bytes).ok_or_else(|| {
                 CliError::usage(format!(
                     "{} carries no dependency list (format {})",
@@ -742,7 +741,9 @@ pub async fn updates(args: UpdatesArgs, style: &Style) -> CliResult {
     let deps = updates_list(&args)?;
     let mut env = vec![(
         "STATE_TABLE",
-        args.state_table.clone().unwrap_or_else(|| NO_TABLE.to_owned()),
+        args.state_table
+            .clone()
+            .unwrap_or_else(|| NO_TABLE.to_owned()),
     )];
     for (name, value) in [
         ("OSV_API_URL", &args.osv_api_url),
@@ -811,7 +812,10 @@ pub fn render_updates(r: &check_updates::Report, style: &Style) -> String {
     let (status, tone) = match r.status {
         "ok" => ("OK: no advisory affects a linked version", Tone::Good),
         "affected" => ("AFFECTED: advisories for linked versions", Tone::Bad),
-        _ => ("UNKNOWN: OSV could not be asked (this is no all-clear)", Tone::Warn),
+        _ => (
+            "UNKNOWN: OSV could not be asked (this is no all-clear)",
+            Tone::Warn,
+        ),
     };
     out.push_str(&format!(
         "{}\n{}\n",

@@ -113,9 +113,11 @@ impl Drop for OsvStandIn {
 }
 
 fn names_crate(vuln: &Value, name: &str) -> bool {
-    vuln["affected"].as_array().into_iter().flatten().any(|a| {
-        a["package"]["ecosystem"] == "crates.io" && a["package"]["name"] == name
-    })
+    vuln["affected"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|a| a["package"]["ecosystem"] == "crates.io" && a["package"]["name"] == name)
 }
 
 fn refuse(mode: Mode) -> Option<Response> {

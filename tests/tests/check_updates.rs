@@ -50,7 +50,11 @@ fn every_function_binary_carries_its_dependency_list_at_the_locked_versions() {
     for function in FUNCTIONS {
         let list = list_of(function);
         assert_eq!(list.package, function);
-        assert!(list.crates.len() > 50, "{function}: {} crates", list.crates.len());
+        assert!(
+            list.crates.len() > 50,
+            "{function}: {} crates",
+            list.crates.len()
+        );
         for c in &list.crates {
             assert!(
                 locked.get(&c.name).is_some_and(|v| v.contains(&c.version)),
@@ -119,7 +123,11 @@ async fn alerts_once_per_advisory_for_a_linked_version_resolves_it_and_reports_u
     // Another advisory for hyper, fixed before the linked version: not linked, nothing to say.
     osv.publish(advisory("RUSTSEC-2099-0002", "hyper", &below));
     // An advisory for a crate nobody links.
-    osv.publish(advisory("RUSTSEC-2099-0003", "not-linked-anywhere", "9.9.9"));
+    osv.publish(advisory(
+        "RUSTSEC-2099-0003",
+        "not-linked-anywhere",
+        "9.9.9",
+    ));
 
     let mut env = moto.env();
     env.extend(
@@ -141,7 +149,11 @@ async fn alerts_once_per_advisory_for_a_linked_version_resolves_it_and_reports_u
     // One alert, naming the advisory, the crate and the linked version.
     let report = f.invoke(json!({})).await.expect("report");
     assert_eq!(report["status"], "affected", "{report:#}\n{}", f.logs());
-    assert_eq!(report["advisories"].as_array().unwrap().len(), 1, "{report:#}");
+    assert_eq!(
+        report["advisories"].as_array().unwrap().len(),
+        1,
+        "{report:#}"
+    );
     assert!(
         osv.batches().len() > 1,
         "pagination followed: {:?}",
@@ -152,13 +164,19 @@ async fn alerts_once_per_advisory_for_a_linked_version_resolves_it_and_reports_u
     let body = chat(&got[0]);
     assert_eq!(thread(&got[0]), "updates/advisory/RUSTSEC-2099-0001/hyper");
     let title = body["content"]["title"].as_str().unwrap();
-    assert!(title.contains(&format!("hyper {}", hyper.version)), "{title}");
+    assert!(
+        title.contains(&format!("hyper {}", hyper.version)),
+        "{title}"
+    );
     let steps = body["content"]["nextSteps"].to_string();
     assert!(
         steps.contains(&format!("cargo update -p hyper --precise {fixed}")),
         "{steps}"
     );
-    assert!(steps.contains("make package") && steps.contains("sam deploy"), "{steps}");
+    assert!(
+        steps.contains("make package") && steps.contains("sam deploy"),
+        "{steps}"
+    );
     assert!(got[0].subject.as_deref().unwrap().starts_with("[CRITICAL]"));
 
     // The same again: no repeat.
@@ -189,7 +207,10 @@ async fn alerts_once_per_advisory_for_a_linked_version_resolves_it_and_reports_u
     resolved.sort();
     assert_eq!(
         resolved,
-        ["updates/advisory/RUSTSEC-2099-0001/hyper", "updates/osv-unknown"],
+        [
+            "updates/advisory/RUSTSEC-2099-0001/hyper",
+            "updates/osv-unknown"
+        ],
         "{got:#?}"
     );
     assert!(
@@ -206,11 +227,8 @@ async fn a_plain_http_osv_that_is_not_loopback_is_refused_at_start() {
     let moto = Moto::shared();
     let mut env = moto.env();
     env.extend(
-        [
-            ("STATE_TABLE", "t"),
-            ("OSV_API_URL", "http://api.osv.dev"),
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        [("STATE_TABLE", "t"), ("OSV_API_URL", "http://api.osv.dev")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
     let mut f = LambdaFunction::start("check-updates", env).await;
     let r = f

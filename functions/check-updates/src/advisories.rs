@@ -144,7 +144,9 @@ pub fn assess(vuln: &Vuln, crate_name: &str, version: &str) -> Verdict {
     }
     let linked = match semver::Version::parse(version) {
         Ok(v) => v,
-        Err(_) => return Verdict::Undetermined(format!("linked version `{version}` is not SemVer")),
+        Err(_) => {
+            return Verdict::Undetermined(format!("linked version `{version}` is not SemVer"));
+        }
     };
     let mut affected = false;
     let mut fixes: Vec<semver::Version> = Vec::new();

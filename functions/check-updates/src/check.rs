@@ -164,7 +164,11 @@ fn summary(v: &Vuln) -> String {
         .summary
         .as_deref()
         .filter(|s| !s.trim().is_empty())
-        .or_else(|| v.details.as_deref().and_then(|d| d.lines().find(|l| !l.trim().is_empty())))
+        .or_else(|| {
+            v.details
+                .as_deref()
+                .and_then(|d| d.lines().find(|l| !l.trim().is_empty()))
+        })
         .unwrap_or("no summary given");
     let text = text.trim();
     if text.chars().count() > 300 {
@@ -282,13 +286,14 @@ where
             }
         };
         let wanted: BTreeSet<&String> = matched.iter().flatten().collect();
-        let fetched: Vec<(String, Result<Vuln, OsvError>)> =
-            futures::stream::iter(wanted.into_iter().map(|id| async move {
-                (id.clone(), self.osv.vuln(id).await)
-            }))
-            .buffer_unordered(DETAIL_CONCURRENCY)
-            .collect()
-            .await;
+        let fetched: Vec<(String, Result<Vuln, OsvError>)> = futures::stream::iter(
+            wanted
+                .into_iter()
+                .map(|id| async move { (id.clone(), self.osv.vuln(id).await) }),
+        )
+        .buffer_unordered(DETAIL_CONCURRENCY)
+        .collect()
+        .await;
         let mut details = HashMap::new();
         let mut failure = None;
         for (id, result) in fetched {
@@ -433,7 +438,9 @@ where
         let written = match &next {
             Some(h) => {
                 let data = serde_json::to_value(h).expect("health serialises");
-                self.store.put_if(OSV_HEALTH_PK, &data, expected, None).await
+                self.store
+                    .put_if(OSV_HEALTH_PK, &data, expected, None)
+                    .await
             }
             None => match expected {
                 Some(v) => self.store.delete_if(OSV_HEALTH_PK, v).await,
@@ -445,14 +452,17 @@ where
         }
         match next {
             Some(h) if h.consecutive_unknown >= self.config.unknown_after_runs => {
-                let alert = unknown_alert(h.consecutive_unknown, &format_time(h.since), &h.last_error);
+                let alert =
+                    unknown_alert(h.consecutive_unknown, &format_time(h.since), &h.last_error);
                 actions.record(UNKNOWN_KEY, self.lifecycle.problem(alert, 0).await);
             }
             Some(_) => {}
             None => {
                 actions.record(
                     UNKNOWN_KEY,
-                    self.lifecycle.clear(UNKNOWN_KEY, |_| unknown_resolved()).await,
+                    self.lifecycle
+                        .clear(UNKNOWN_KEY, |_| unknown_resolved())
+                        .await,
                 );
             }
         }

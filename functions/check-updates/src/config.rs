@@ -55,12 +55,14 @@ impl Config {
         })?;
         let deadlines = match env.get("DEADLINES") {
             None => deadlines::shipped(),
-            Some(json) => deadlines::with_overrides(deadlines::shipped(), json).map_err(
-                |reason| ConfigError::Invalid {
-                    name: "DEADLINES",
-                    reason,
-                },
-            )?,
+            Some(json) => {
+                deadlines::with_overrides(deadlines::shipped(), json).map_err(|reason| {
+                    ConfigError::Invalid {
+                        name: "DEADLINES",
+                        reason,
+                    }
+                })?
+            }
         };
         Ok(Self {
             osv_api,

@@ -225,7 +225,10 @@ mod tests {
         let dvv = list.iter().find(|d| d.id == "dvv-old-apis-close").unwrap();
         assert_eq!(dvv.date, Some(date!(2027 - 01 - 01)));
         assert!(list.iter().any(|d| d.id == "lambda-provided-al2023"));
-        assert!(list.iter().any(|d| d.id == "dvv-tls13-required" && d.date.is_none()));
+        assert!(
+            list.iter()
+                .any(|d| d.id == "dvv-tls13-required" && d.date.is_none())
+        );
     }
 
     #[test]
@@ -271,8 +274,8 @@ mod tests {
         assert_eq!(tls.title, "DVV will require TLS 1.3");
         assert!(!list.iter().any(|d| d.id == "lambda-provided-al2023"));
         assert!(list.iter().any(|d| d.id == "own-cert"));
-        let undated = with_overrides(shipped(), r#"[{"id": "dvv-old-apis-close", "date": null}]"#)
-            .unwrap();
+        let undated =
+            with_overrides(shipped(), r#"[{"id": "dvv-old-apis-close", "date": null}]"#).unwrap();
         assert_eq!(undated[0].date, None);
     }
 
@@ -280,8 +283,14 @@ mod tests {
     fn bad_overrides_are_refused_with_a_reason() {
         for (bad, says) in [
             (r#"[{"id": "x"}]"#, "needs a title"),
-            (r#"[{"id": "dvv-old-apis-close", "date": "1.1.2027"}]"#, "1.1.2027"),
-            (r#"[{"id": "x", "title": "t", "when": "2027-01-01"}]"#, "when"),
+            (
+                r#"[{"id": "dvv-old-apis-close", "date": "1.1.2027"}]"#,
+                "1.1.2027",
+            ),
+            (
+                r#"[{"id": "x", "title": "t", "when": "2027-01-01"}]"#,
+                "when",
+            ),
             (r#"{"id": "x"}"#, "sequence"),
             (r#"[{"id": " ", "title": "t"}]"#, "empty id"),
         ] {

@@ -149,8 +149,7 @@ pub fn unknown_alert(runs: u32, since: &str, error: &str) -> Alert {
         "Check that the functions' network path (VPC, NAT gateway, proxy) reaches https://api.osv.dev, or the configured OSV_API_URL.".into(),
         "Look at status of the OSV service; run `suomifi-ops check updates` to retry now.".into(),
     ];
-    a.detail("Failing since", since)
-        .detail("Last error", error)
+    a.detail("Failing since", since).detail("Last error", error)
 }
 
 /// OSV answers again.
@@ -169,12 +168,16 @@ pub fn unknown_resolved() -> Alert {
 pub fn deadline_alert(d: &Deadline, standing: Standing) -> Option<(Alert, u32)> {
     let date = d.date?;
     let (severity, stage, when) = match standing {
-        Standing::Approaching { days_left } => {
-            (Severity::Warning, 0, format!("in {days_left} days, on {date}"))
-        }
-        Standing::Imminent { days_left } => {
-            (Severity::Critical, 0, format!("in {days_left} days, on {date}"))
-        }
+        Standing::Approaching { days_left } => (
+            Severity::Warning,
+            0,
+            format!("in {days_left} days, on {date}"),
+        ),
+        Standing::Imminent { days_left } => (
+            Severity::Critical,
+            0,
+            format!("in {days_left} days, on {date}"),
+        ),
         Standing::Passed { days_ago: 0 } => (Severity::Critical, 1, format!("today, {date}")),
         Standing::Passed { days_ago } => (
             Severity::Critical,
@@ -248,18 +251,25 @@ mod tests {
         ] {
             assert!(body.contains(needle), "{needle} missing:\n{body}");
         }
-        assert!(a.subject().is_ascii() && a.subject().len() < 100, "{}", a.subject());
+        assert!(
+            a.subject().is_ascii() && a.subject().len() < 100,
+            "{}",
+            a.subject()
+        );
     }
 
     #[test]
     fn several_linked_versions_get_a_precise_step_each() {
-        let a = advisory_alert(&finding(vec![
-            ("0.14.2", Some("0.14.30")),
-            ("1.7.0", None),
-        ]));
+        let a = advisory_alert(&finding(vec![("0.14.2", Some("0.14.30")), ("1.7.0", None)]));
         let body = a.email_body();
-        assert!(body.contains("cargo update -p hyper@0.14.2 --precise 0.14.30"), "{body}");
-        assert!(body.contains("No fixed version of `hyper` above 1.7.0"), "{body}");
+        assert!(
+            body.contains("cargo update -p hyper@0.14.2 --precise 0.14.30"),
+            "{body}"
+        );
+        assert!(
+            body.contains("No fixed version of `hyper` above 1.7.0"),
+            "{body}"
+        );
     }
 
     #[test]
@@ -277,7 +287,11 @@ mod tests {
 
     #[test]
     fn the_unknown_alert_is_no_all_clear() {
-        let a = unknown_alert(2, "2026-12-01T06:00:00Z", "OSV querybatch answered HTTP 503");
+        let a = unknown_alert(
+            2,
+            "2026-12-01T06:00:00Z",
+            "OSV querybatch answered HTTP 503",
+        );
         assert_eq!(a.key, UNKNOWN_KEY);
         assert!(a.email_body().contains("no all-clear"));
         assert!(a.email_body().contains("HTTP 503"));

@@ -128,11 +128,7 @@ pub async fn vulnerability_ids<O: Osv>(
             if answers.len() != queries.len() {
                 return Err(OsvError::Malformed {
                     endpoint: "querybatch",
-                    detail: format!(
-                        "{} result(s) for {} queries",
-                        answers.len(),
-                        queries.len()
-                    ),
+                    detail: format!("{} result(s) for {} queries", answers.len(), queries.len()),
                 });
             }
             for ((i, _), answer) in chunk.iter().zip(answers) {
@@ -197,7 +193,10 @@ impl HttpOsv {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(std::time::Duration::from_secs(5)))
-            .user_agent(concat!("suomifi-ops-check-updates/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                "suomifi-ops-check-updates/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .build()
             .map_err(|e| OsvError::Transport {
                 endpoint: "client",
@@ -395,7 +394,8 @@ pub mod fake {
         async fn query_batch(&self, queries: &[Query]) -> Result<Vec<QueryAnswer>, OsvError> {
             self.check()?;
             self.batches.fetch_add(1, Ordering::SeqCst);
-            self.largest_batch.fetch_max(queries.len(), Ordering::SeqCst);
+            self.largest_batch
+                .fetch_max(queries.len(), Ordering::SeqCst);
             let all = self.vulns.lock().expect("lock").clone();
             Ok(queries
                 .iter()
@@ -472,7 +472,9 @@ mod tests {
     async fn more_than_a_thousand_crates_go_in_batches_of_at_most_a_thousand() {
         let osv = FakeOsv::default();
         osv.publish(advisory("RUSTSEC-2099-0001", "c1500", "2.0.0"));
-        let crates: Vec<_> = (0..2001).map(|i| krate(&format!("c{i}"), "1.0.0")).collect();
+        let crates: Vec<_> = (0..2001)
+            .map(|i| krate(&format!("c{i}"), "1.0.0"))
+            .collect();
         let ids = vulnerability_ids(&osv, &crates).await.unwrap();
         assert_eq!(osv.batches.load(Ordering::SeqCst), 3);
         assert_eq!(osv.largest_batch.load(Ordering::SeqCst), MAX_BATCH);

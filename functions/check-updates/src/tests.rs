@@ -108,7 +108,10 @@ async fn an_advisory_for_a_linked_version_alerts_once_then_resolves_when_it_is_g
     assert_eq!(sent[0].severity, Severity::Critical);
     assert_eq!(sent[0].key, "updates/advisory/RUSTSEC-2099-0001/hyper");
     let body = sent[0].email_body();
-    assert!(body.contains("hyper 1.7.0") && body.contains("--precise 1.7.1"), "{body}");
+    assert!(
+        body.contains("hyper 1.7.0") && body.contains("--precise 1.7.1"),
+        "{body}"
+    );
 
     // The same again: no repeat (reminded only after the interval).
     w.clock.advance(time::Duration::days(1));
@@ -177,7 +180,11 @@ async fn an_unreachable_osv_is_unknown_never_ok_and_alerts_after_repeated_failur
     let report = handle(&c, json!({})).await.unwrap();
     assert_eq!(report.status, "unknown");
     assert!(report.osv_error.as_deref().unwrap().contains("503"));
-    assert_eq!(w.notifier.sent().len(), 1, "one failure does not alert yet, and resolves nothing");
+    assert_eq!(
+        w.notifier.sent().len(),
+        1,
+        "one failure does not alert yet, and resolves nothing"
+    );
 
     w.clock.advance(time::Duration::days(1));
     handle(&c, json!({})).await.unwrap();
@@ -186,7 +193,11 @@ async fn an_unreachable_osv_is_unknown_never_ok_and_alerts_after_repeated_failur
     assert_eq!(sent[1].key, UNKNOWN_KEY);
     assert_eq!(sent[1].severity, Severity::Warning);
     handle(&c, json!({})).await.unwrap();
-    assert_eq!(w.notifier.sent().len(), 2, "not repeated within the interval");
+    assert_eq!(
+        w.notifier.sent().len(),
+        2,
+        "not repeated within the interval"
+    );
 
     // OSV answers again, the advisory still applies: the unknown alert clears, the advisory stays.
     w.osv.fail_with(None);
@@ -194,7 +205,10 @@ async fn an_unreachable_osv_is_unknown_never_ok_and_alerts_after_repeated_failur
     assert_eq!(report.status, "affected");
     let sent = w.notifier.sent();
     assert_eq!(sent.len(), 3, "{sent:?}");
-    assert_eq!((sent[2].key.as_str(), sent[2].severity), (UNKNOWN_KEY, Severity::Resolved));
+    assert_eq!(
+        (sent[2].key.as_str(), sent[2].severity),
+        (UNKNOWN_KEY, Severity::Resolved)
+    );
 }
 
 #[tokio::test]

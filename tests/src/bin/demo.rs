@@ -935,7 +935,11 @@ impl Demo {
             report["advisories"].as_array().map_or(0, Vec::len),
             report["dependencyList"]["crates"]
         ));
-        ensure!(report["status"] == "affected", "status {}", report["status"]);
+        ensure!(
+            report["status"] == "affected",
+            "status {}",
+            report["status"]
+        );
         let first = self.show_notifications().await?;
         ensure!(
             first.len() == 1 && first[0].starts_with("[CRITICAL]"),
