@@ -43,7 +43,7 @@ fn main() {
         .find(|p| {
             p["manifest_path"]
                 .as_str()
-                .is_some_and(|m| PathBuf::from(m) == manifest)
+                .is_some_and(|m| std::path::Path::new(m) == manifest)
         })
         .expect("this package in cargo metadata");
     let nodes: HashMap<&str, &Value> = meta["resolve"]["nodes"]
