@@ -7,7 +7,7 @@
 //! - `ALERT_TOPIC_ARN` — SNS topic; unset: notifications are only logged
 //! - `OSV_API_URL` — OSV base URL (default `https://api.osv.dev`; https only, http only to loopback)
 //! - `REMINDER_HOURS` — reminder interval of an open alert (default 168)
-//! - `DEADLINES` — JSON amendments of the shipped deadline list (see `deadlines.rs`)
+//! - `DEADLINES` — optional JSON amendments of the shipped deadline list (see `deadlines.rs`)
 //! - `DEADLINE_NOTICE_DAYS` — days ahead a deadline is reported (default 180)
 //! - `UNKNOWN_AFTER_RUNS` — runs in a row without an OSV answer before alerting (default 2)
 //! - `OSV_TIMEOUT_SECONDS` — budget of one OSV request (default 20)
