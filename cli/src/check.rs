@@ -7,6 +7,7 @@
 use crate::dryrun::{CliNotifier, CliStore, adapters};
 use crate::error::{CliError, CliResult, exit};
 use crate::output::{Cell, Style, Table, Tone, days, relative, span, when};
+use check_retrieval::fleet::FleetReport;
 use clap::Args;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -49,12 +50,22 @@ pub struct RetrievalThresholds {
 /// `check retrieval`.
 #[derive(Args, Debug)]
 pub struct RetrievalArgs {
-    /// The credentials secret (name or ARN).
-    #[arg(long, env = "SUOMIFI_SECRET_ID", value_name = "ID")]
-    secret_id: String,
+    /// Every system to check, as the function's SYSTEMS: a JSON array of {"name", "secret",
+    /// "checkpoint"?}. Instead of --secret-id.
+    #[arg(long, env = "SYSTEMS", value_name = "JSON", conflicts_with_all = ["secret_id", "checkpoint_parameter"])]
+    systems: Option<String>,
 
-    /// The retriever's checkpoint parameter. Without it retrieval itself is not watched (no
-    /// heartbeat, no backlog).
+    /// One system only: its credentials secret (name or ARN).
+    #[arg(
+        long,
+        env = "SUOMIFI_SECRET_ID",
+        value_name = "ID",
+        required_unless_present = "systems"
+    )]
+    secret_id: Option<String>,
+
+    /// With --secret-id: the retriever's checkpoint parameter. Without it retrieval itself is
+    /// not watched (no heartbeat, no backlog).
     #[arg(long, env = "CHECKPOINT_PARAMETER", value_name = "NAME")]
     checkpoint_parameter: Option<String>,
 
@@ -113,20 +124,45 @@ pub struct CertificatesArgs {
 /// Stands in for `STATE_TABLE` when a dry run has no table: the overlay then never reads it.
 const NO_TABLE: &str = "(none: dry run on an empty state)";
 
+/// Which systems a retrieval check covers: the function's `SYSTEMS` list, or one secret (and
+/// its checkpoint parameter).
+#[derive(Debug, Clone, Copy)]
+pub enum Systems<'a> {
+    /// `SYSTEMS`, as JSON.
+    List(&'a str),
+    /// `SUOMIFI_SECRET_ID` and `CHECKPOINT_PARAMETER`.
+    One {
+        /// The secret.
+        secret_id: &'a str,
+        /// The checkpoint parameter.
+        checkpoint: Option<&'a str>,
+    },
+}
+
 /// The retrieval check's configuration, validated by its own parser.
 pub fn retrieval_config(
-    secret_id: &str,
-    checkpoint: Option<&str>,
+    systems: Systems<'_>,
     state_table: Option<&str>,
     topic: Option<&str>,
     th: &RetrievalThresholds,
 ) -> Result<check_retrieval::config::Config, CliError> {
-    let mut pairs: Vec<(&str, String)> = vec![
-        ("SUOMIFI_SECRET_ID", secret_id.to_owned()),
-        ("STATE_TABLE", state_table.unwrap_or(NO_TABLE).to_owned()),
-    ];
+    let mut pairs: Vec<(&str, String)> =
+        vec![("STATE_TABLE", state_table.unwrap_or(NO_TABLE).to_owned())];
+    let (list, secret_id, checkpoint) = match systems {
+        Systems::List(raw) => (Some(raw.to_owned()), None, None),
+        Systems::One {
+            secret_id,
+            checkpoint,
+        } => (
+            None,
+            Some(secret_id.to_owned()),
+            checkpoint.map(str::to_owned),
+        ),
+    };
     let optional = [
-        ("CHECKPOINT_PARAMETER", checkpoint.map(str::to_owned)),
+        ("SYSTEMS", list),
+        ("SUOMIFI_SECRET_ID", secret_id),
+        ("CHECKPOINT_PARAMETER", checkpoint),
         ("ALERT_TOPIC_ARN", topic.map(str::to_owned)),
         (
             "HEARTBEAT_MAX_AGE_MINUTES",
@@ -154,33 +190,42 @@ pub fn retrieval_config(
 /// The report says when the scan stopped early (its counts are then lower bounds).
 pub const CHECK_SCAN_BUDGET: Duration = Duration::from_secs(300);
 
-/// One run of the retrieval check over `store` and `notifier`, reading the feed for at most
-/// `budget`.
+/// One run of the retrieval check of every configured system over `store` and `notifier`,
+/// reading each feed for at most `budget`.
 pub async fn run_retrieval(
     sdk: &aws_config::SdkConfig,
     config: &check_retrieval::config::Config,
     store: CliStore,
     notifier: CliNotifier,
     budget: Duration,
-) -> Result<check_retrieval::report::Report, check_retrieval::CheckError> {
+) -> Result<FleetReport, check_retrieval::fleet::FleetError> {
     use check_retrieval::adapters::{ProbeTlsInspector, SecretsManagerSource, SsmCheckpointSource};
-    let ports = check_retrieval::Ports {
-        credentials: SecretsManagerSource::new(
-            SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk)),
-            &config.secret_id,
-        ),
-        checkpoint: config
-            .checkpoint_parameter
-            .as_ref()
-            .map(|p| SsmCheckpointSource::new(aws_sdk_ssm::Client::new(sdk), p)),
-        store,
-        notifier,
-        clock: SystemClock,
-        tls: ProbeTlsInspector::new(Duration::from_secs(10)),
-    };
-    let checker =
-        check_retrieval::Checker::new(check_retrieval::Settings::from_config(config), ports);
-    checker.run(Some(std::time::Instant::now() + budget)).await
+    let secrets = SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk));
+    let ssm = aws_sdk_ssm::Client::new(sdk);
+    let checkers = config
+        .systems
+        .iter()
+        .map(|system| {
+            let ports = check_retrieval::Ports {
+                credentials: SecretsManagerSource::new(secrets.clone(), &system.secret_id),
+                checkpoint: system
+                    .checkpoint_parameter
+                    .as_ref()
+                    .map(|p| SsmCheckpointSource::new(ssm.clone(), p)),
+                store: store.clone(),
+                notifier: notifier.clone(),
+                clock: SystemClock,
+                tls: ProbeTlsInspector::new(Duration::from_secs(10)),
+            };
+            check_retrieval::Checker::new(
+                check_retrieval::Settings::for_system(config, system),
+                ports,
+            )
+        })
+        .collect();
+    check_retrieval::fleet::Fleet::new(checkers, SystemClock)
+        .run(Some(std::time::Instant::now() + budget))
+        .await
 }
 
 /// The certificate check's configuration, validated by its own parser.
@@ -222,9 +267,19 @@ pub async fn run_certificates(
 
 /// `check retrieval`.
 pub async fn retrieval(args: RetrievalArgs, style: &Style) -> CliResult {
+    let systems = match (&args.systems, &args.secret_id) {
+        (Some(list), _) => Systems::List(list),
+        (None, Some(secret_id)) => Systems::One {
+            secret_id,
+            checkpoint: args.checkpoint_parameter.as_deref(),
+        },
+        (None, None) => {
+            return Err(CliError::usage("no system to check")
+                .hint("give --systems (SYSTEMS) or --secret-id (SUOMIFI_SECRET_ID)"));
+        }
+    };
     let config = retrieval_config(
-        &args.secret_id,
-        args.checkpoint_parameter.as_deref(),
+        systems,
         args.state_table.as_deref(),
         args.alert_topic_arn.as_deref(),
         &args.thresholds,
@@ -239,18 +294,9 @@ pub async fn retrieval(args: RetrievalArgs, style: &Style) -> CliResult {
     let result = run_retrieval(&sdk, &config, store, notifier.clone(), CHECK_SCAN_BUDGET).await;
     let (report, failure) = match result {
         Ok(r) => (r, None),
-        Err(check_retrieval::CheckError::Alerting { failures, report }) => {
-            let text = failures
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ");
-            (*report, Some(text))
-        }
         Err(e) => {
-            return Err(CliError::new(e.to_string()).hint(
-                "the state table could not be used: check --state-table and your DynamoDB permissions",
-            ));
+            let text = e.to_string();
+            (*e.report, Some(text))
         }
     };
     let sent = notifier.sent();
@@ -263,7 +309,7 @@ pub async fn retrieval(args: RetrievalArgs, style: &Style) -> CliResult {
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
-        print!("{}", render_retrieval(&report, style));
+        print!("{}", render_fleet(&report, style));
         print!(
             "{}",
             render_notifications(&sent, notifier.publishes(), style)
@@ -271,9 +317,9 @@ pub async fn retrieval(args: RetrievalArgs, style: &Style) -> CliResult {
     }
     if let Some(f) = failure {
         return Err(CliError::new(format!(
-            "the run could not record or publish every alert: {f}"
+            "the run could not use the state table or publish every alert: {f}"
         ))
-        .hint("check the state table and the alert topic (names, permissions, KMS key policy)"));
+        .hint("check --state-table, the alert topic and your DynamoDB and SNS permissions (names, KMS key policy)"));
     }
     Ok(match report.status {
         check_retrieval::report::Status::Ok => exit::OK,
@@ -421,14 +467,95 @@ fn status_tone(s: check_retrieval::report::Status) -> (String, Tone) {
     }
 }
 
-/// The retrieval report as aligned rows, with what this run did to each alert.
-pub fn render_retrieval(r: &check_retrieval::report::Report, style: &Style) -> String {
+/// The report of every system: the overall status, one row per system (worst first), then the
+/// details of each system that is not ok (of the only one, when there is one).
+pub fn render_fleet(r: &FleetReport, style: &Style) -> String {
     let (status, tone) = status_tone(r.status);
     let mut out = format!(
         "{} {}  {}\n",
         style.heading("Retrieval check:"),
         style.paint(&status, tone),
         style.paint(&format!("(checked {})", when(r.checked_at)), Tone::Dim)
+    );
+    let one = r.systems.len() == 1;
+    if !one {
+        out.push_str(&systems_table(r).render(style, 2));
+    }
+    for system in r.worst_first() {
+        if one || system.status != check_retrieval::report::Status::Ok {
+            out.push('\n');
+            out.push_str(&render_retrieval(system, style));
+        }
+    }
+    out
+}
+
+/// One row per system, worst first: status, credentials, heartbeat, backlog, days to deletion.
+pub fn systems_table(r: &FleetReport) -> Table {
+    let mut t = Table::new(&[
+        "SYSTEM",
+        "STATUS",
+        "CREDENTIALS",
+        "HEARTBEAT",
+        "BACKLOG",
+        "DAYS TO DELETION",
+    ]);
+    for s in r.worst_first() {
+        let (status, tone) = status_tone(s.status);
+        let status = status.split(' ').next().unwrap_or_default().to_owned();
+        let heartbeat = match &s.heartbeat {
+            Some(h) => Cell::new(
+                span(time::Duration::seconds_f64(h.age_minutes * 60.0)),
+                if h.stale { Tone::Warn } else { Tone::Good },
+            ),
+            None if s.retrieval_watched => Cell::new("-", Tone::Warn),
+            None => Cell::new("not watched", Tone::Dim),
+        };
+        let backlog = s.backlog.as_ref().or(s.seen.as_ref());
+        let count = match backlog {
+            Some(b) => Cell::new(
+                format!("{}{}", b.count, if b.complete { "" } else { "+" }),
+                if b.over_grace_count > 0 {
+                    Tone::Warn
+                } else {
+                    Tone::Good
+                },
+            ),
+            None => Cell::new("-", Tone::Dim),
+        };
+        let left = match backlog.and_then(|b| b.days_until_deletion) {
+            Some(d) => Cell::new(
+                format!("{d:.1}"),
+                if d < 7.0 { Tone::Bad } else { Tone::Dim },
+            ),
+            None => Cell::new("-", Tone::Dim),
+        };
+        t.row(vec![
+            s.system.clone().into(),
+            Cell::new(status, tone),
+            Cell::new(
+                s.credentials.status,
+                if s.credentials.status == "ok" {
+                    Tone::Good
+                } else {
+                    Tone::Bad
+                },
+            ),
+            heartbeat,
+            count,
+            left,
+        ]);
+    }
+    t
+}
+
+/// One system's report as aligned rows, with what this run did to each alert.
+pub fn render_retrieval(r: &check_retrieval::report::Report, style: &Style) -> String {
+    let (status, tone) = status_tone(r.status);
+    let mut out = format!(
+        "{} {}\n",
+        style.heading(&format!("System {}:", r.system)),
+        style.paint(&status, tone),
     );
     out.push_str(&retrieval_table(r).render(style, 2));
     let active: Vec<_> = r
@@ -514,7 +641,7 @@ pub fn retrieval_table(r: &check_retrieval::report::Report) -> Table {
         None => t.row(vec![
             "checkpoint".into(),
             Cell::new("not watched", Tone::Warn),
-            "set CHECKPOINT_PARAMETER to watch retrieval".into(),
+            "give the system a checkpoint (SYSTEMS' `checkpoint`, or CHECKPOINT_PARAMETER) to watch retrieval".into(),
         ]),
         Some(cp) => t.row(vec![
             "checkpoint".into(),

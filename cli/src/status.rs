@@ -12,8 +12,8 @@
 //! Dry runs read the state table but never write it ([`crate::dryrun`]).
 
 use crate::check::{
-    RetrievalThresholds, cert_tone, certificates_exit, retrieval_config, retrieval_table,
-    run_certificates, run_retrieval, severity_tone,
+    RetrievalThresholds, Systems, cert_tone, certificates_exit, retrieval_config, retrieval_table,
+    run_certificates, run_retrieval, severity_tone, systems_table,
 };
 use crate::dryrun::adapters;
 use crate::error::{CliError, CliResult, exit};
@@ -33,8 +33,18 @@ const STATUS_SCAN_BUDGET: std::time::Duration = std::time::Duration::from_secs(2
 /// `status`.
 #[derive(Args, Debug)]
 pub struct StatusArgs {
-    /// The credentials secrets (names or ARNs), comma-separated or repeated. The first is the
-    /// one whose retrieval is checked, as in the stack.
+    /// Every Suomi.fi system, as the retrieval function's SYSTEMS (a JSON array of {"name",
+    /// "secret", "checkpoint"?}): each one's credentials and retrieval are shown.
+    #[arg(
+        long,
+        env = "SYSTEMS",
+        value_name = "JSON",
+        conflicts_with = "checkpoint_parameter"
+    )]
+    systems: Option<String>,
+
+    /// Credentials secrets (names or ARNs), comma-separated or repeated. Without --systems, the
+    /// first is the one whose retrieval is checked.
     #[arg(
         long,
         env = "SUOMIFI_SECRET_ID",
@@ -87,16 +97,38 @@ fn guidance(p: &PasswordAge, limit_days: i64) -> (String, Tone) {
 
 /// Runs `status`.
 pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
-    let secrets: Vec<String> = args
+    let mut secrets: Vec<String> = args
         .secret_id
         .iter()
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
         .collect();
-    if secrets.is_empty() && args.state_table.is_none() && args.cert_targets.is_none() {
+    if secrets.is_empty()
+        && args.systems.is_none()
+        && args.state_table.is_none()
+        && args.cert_targets.is_none()
+    {
         return Err(CliError::usage("nothing to show").hint(
-            "give --secret-id (SUOMIFI_SECRET_ID), --state-table (STATE_TABLE) and/or --cert-targets (CERT_TARGETS): the stack's outputs",
+            "give --systems (SYSTEMS) or --secret-id (SUOMIFI_SECRET_ID), --state-table (STATE_TABLE) and/or --cert-targets (CERT_TARGETS): the stack's outputs",
         ));
+    }
+    let systems = match (&args.systems, secrets.first()) {
+        (Some(list), _) => Some(Systems::List(list)),
+        (None, Some(first)) => Some(Systems::One {
+            secret_id: first,
+            checkpoint: args.checkpoint_parameter.as_deref(),
+        }),
+        (None, None) => None,
+    };
+    let config = systems
+        .map(|systems| {
+            retrieval_config(systems, args.state_table.as_deref(), None, &args.thresholds)
+        })
+        .transpose()?;
+    for system in config.iter().flat_map(|c| &c.systems) {
+        if !secrets.contains(&system.secret_id) {
+            secrets.push(system.secret_id.clone());
+        }
     }
     let sdk = crate::aws_config().await?;
     let now = OffsetDateTime::now_utc();
@@ -110,14 +142,7 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
     let mut notes: Vec<String> = Vec::new();
 
     // Credentials, per secret.
-    if !secrets.is_empty() {
-        let config = retrieval_config(
-            &secrets[0],
-            args.checkpoint_parameter.as_deref(),
-            args.state_table.as_deref(),
-            None,
-            &args.thresholds,
-        )?;
+    if let Some(config) = &config {
         let th = config.thresholds;
         let limit = th.password_max_age.whole_days();
         let store = SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk));
@@ -212,14 +237,18 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
 
         // Retrieval: the check itself, as a dry run.
         let (store, notifier) = adapters(&sdk, args.state_table.as_deref(), None, true)?;
+        let covered = match config.systems.as_slice() {
+            [one] => format!("(secret {})", one.secret_id),
+            all => format!("({} systems, worst first)", all.len()),
+        };
         text.push_str(&format!(
             "\n{} {}\n",
             style.heading("Retrieval"),
-            style.paint(&format!("(secret {})", secrets[0]), Tone::Dim)
+            style.paint(&covered, Tone::Dim)
         ));
         // One screen should come quickly: read the feed for a short while at most (an
         // unwatched checker with no cursor would otherwise read up to 60 days of events).
-        match run_retrieval(&sdk, &config, store, notifier, STATUS_SCAN_BUDGET).await {
+        match run_retrieval(&sdk, config, store, notifier, STATUS_SCAN_BUDGET).await {
             Ok(report) => {
                 code = code.max(match report.status {
                     check_retrieval::report::Status::Ok => exit::OK,
@@ -227,7 +256,10 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
                     check_retrieval::report::Status::Warning => exit::WARNING,
                     check_retrieval::report::Status::Critical => exit::CRITICAL,
                 });
-                text.push_str(&retrieval_table(&report).render(style, 2));
+                match report.systems.as_slice() {
+                    [one] => text.push_str(&retrieval_table(one).render(style, 2)),
+                    _ => text.push_str(&systems_table(&report).render(style, 2)),
+                }
                 doc["retrieval"] = json!(report);
             }
             Err(e) => {
@@ -237,7 +269,10 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
             }
         }
     } else {
-        notes.push("credentials and retrieval: give --secret-id (SUOMIFI_SECRET_ID)".into());
+        notes.push(
+            "credentials and retrieval: give --systems (SYSTEMS) or --secret-id (SUOMIFI_SECRET_ID)"
+                .into(),
+        );
     }
 
     // Certificates: live when the targets are known, else as last seen.

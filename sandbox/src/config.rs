@@ -22,6 +22,9 @@ pub struct SandboxConfig {
     pub username: String,
     /// The password accepted at start. It is not checked against the policy.
     pub password: String,
+    /// Further systems (API users) served beside the first, each with its own password,
+    /// cool-down and events. Default none.
+    pub more_systems: Vec<SystemCredentials>,
     /// Behaviour that tests may also change later.
     pub settings: Settings,
 }
@@ -35,6 +38,34 @@ impl SandboxConfig {
             ..Self::default()
         }
     }
+
+    /// This configuration with one more system (API user) beside the first.
+    pub fn with_system(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.more_systems.push(SystemCredentials {
+            username: username.into(),
+            password: password.into(),
+        });
+        self
+    }
+}
+
+/// The username and start password of one further system of a [`SandboxConfig`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct SystemCredentials {
+    /// The API username (the system's id).
+    pub username: String,
+    /// The password accepted at start. It is not checked against the policy.
+    pub password: String,
+}
+
+// Hand-written so that a password never reaches a log through `{:?}`.
+impl fmt::Debug for SystemCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SystemCredentials")
+            .field("username", &self.username)
+            .field("password", &"***")
+            .finish()
+    }
 }
 
 impl Default for SandboxConfig {
@@ -43,6 +74,7 @@ impl Default for SandboxConfig {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             username: DEFAULT_USERNAME.to_owned(),
             password: DEFAULT_PASSWORD.to_owned(),
+            more_systems: Vec::new(),
             settings: Settings::default(),
         }
     }
@@ -55,6 +87,7 @@ impl fmt::Debug for SandboxConfig {
             .field("addr", &self.addr)
             .field("username", &self.username)
             .field("password", &"***")
+            .field("more_systems", &self.more_systems)
             .field("settings", &self.settings)
             .finish()
     }
@@ -68,12 +101,14 @@ impl fmt::Debug for SandboxConfig {
 pub struct Settings {
     /// `expires_in` of issued tokens, in seconds, measured on the sandbox clock. Default 3600.
     pub token_lifetime_secs: u64,
-    /// Minimum time between two successful password changes, in seconds on the sandbox clock.
+    /// Minimum time between two successful password changes of one system, in seconds on the
+    /// sandbox clock.
     /// Default 0 (no cool-down): the real length is undocumented.
     pub cool_down_secs: u64,
     /// Maximum number of events per `GET /v2/events` answer. Default 1000, as in the real API.
     pub page_size: usize,
-    /// Whether a successful password change invalidates every token issued before it.
+    /// Whether a successful password change invalidates every token issued to that system
+    /// before it.
     /// Default false: the real behaviour is undocumented.
     pub invalidate_tokens_on_password_change: bool,
     /// How many earlier passwords may not be reused. Default 0 (no history check): the real

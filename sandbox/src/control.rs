@@ -1,9 +1,12 @@
 //! The control API under `/__sandbox/`: the [`Sandbox`] methods over HTTP, for non-Rust users.
 //! Requests here are neither counted nor subject to faults. Errors are 400 `{"reason"}`.
+//!
+//! The per-system calls (state, password, events, messages) act on the first system, or on the
+//! one named by `?system=USERNAME` (404 if the sandbox serves none by that name).
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::Deserialize;
@@ -20,6 +23,7 @@ use crate::{ControlError, Sandbox};
 pub(crate) fn router() -> Router<Sandbox> {
     Router::new()
         .route("/state", get(state))
+        .route("/systems", get(list_systems).post(add_system))
         .route("/reset", post(reset))
         .route("/password", put(set_password))
         .route("/events", post(add_events))
@@ -43,8 +47,48 @@ impl From<ControlError> for ApiError {
     }
 }
 
-async fn state(State(sandbox): State<Sandbox>) -> Result<Response, ApiError> {
-    ok(json!(sandbox.state()))
+/// `?system=USERNAME` of the per-system calls.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SystemQuery {
+    system: Option<String>,
+}
+
+/// The handle for the system the query names, the first system without one.
+fn pick(sandbox: Sandbox, query: &SystemQuery) -> Result<Sandbox, ApiError> {
+    match &query.system {
+        None => Ok(sandbox),
+        Some(name) => sandbox.system(name).ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                format!("the sandbox serves no system `{name}`"),
+            )
+        }),
+    }
+}
+
+async fn state(
+    State(sandbox): State<Sandbox>,
+    Query(query): Query<SystemQuery>,
+) -> Result<Response, ApiError> {
+    ok(json!(pick(sandbox, &query)?.state()))
+}
+
+async fn list_systems(State(sandbox): State<Sandbox>) -> Result<Response, ApiError> {
+    ok(json!({ "systems": sandbox.systems() }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SystemRequest {
+    username: String,
+    password: String,
+}
+
+async fn add_system(State(sandbox): State<Sandbox>, bytes: Bytes) -> Result<Response, ApiError> {
+    let request: SystemRequest = parse_body(&bytes)?;
+    sandbox.add_system(request.username, request.password)?;
+    ok(json!({ "systems": sandbox.systems() }))
 }
 
 async fn reset(State(sandbox): State<Sandbox>) -> Result<Response, ApiError> {
@@ -58,9 +102,13 @@ struct PasswordRequest {
     password: String,
 }
 
-async fn set_password(State(sandbox): State<Sandbox>, bytes: Bytes) -> Result<Response, ApiError> {
+async fn set_password(
+    State(sandbox): State<Sandbox>,
+    Query(query): Query<SystemQuery>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
     let request: PasswordRequest = parse_body(&bytes)?;
-    sandbox.set_password(request.password);
+    pick(sandbox, &query)?.set_password(request.password);
     ok(json!({}))
 }
 
@@ -78,7 +126,12 @@ fn one_or_many<T: DeserializeOwned>(bytes: &[u8], key: &str) -> Result<Vec<T>, A
         .map_err(|e| ApiError::bad_request(format!("Malformed request body: {e}")))
 }
 
-async fn add_events(State(sandbox): State<Sandbox>, bytes: Bytes) -> Result<Response, ApiError> {
+async fn add_events(
+    State(sandbox): State<Sandbox>,
+    Query(query): Query<SystemQuery>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let sandbox = pick(sandbox, &query)?;
     let events: Vec<Event> = one_or_many(&bytes, "events")?;
     let added = sandbox.add_events(events);
     ok(json!({ "added": added, "eventsStored": sandbox.state().events_stored }))
@@ -86,13 +139,20 @@ async fn add_events(State(sandbox): State<Sandbox>, bytes: Bytes) -> Result<Resp
 
 async fn generate_events(
     State(sandbox): State<Sandbox>,
+    Query(query): Query<SystemQuery>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
+    let sandbox = pick(sandbox, &query)?;
     let spec: GenerateEvents = parse_body(&bytes)?;
     ok(json!(sandbox.generate_events(&spec)?))
 }
 
-async fn add_message(State(sandbox): State<Sandbox>, bytes: Bytes) -> Result<Response, ApiError> {
+async fn add_message(
+    State(sandbox): State<Sandbox>,
+    Query(query): Query<SystemQuery>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let sandbox = pick(sandbox, &query)?;
     let message: Message = parse_body(&bytes)?;
     ok(json!({ "messageId": sandbox.add_message(message) }))
 }

@@ -260,7 +260,7 @@ struct StoredMessage {
 struct CustomMessage {
     title: String,
     body: String,
-    attachments: Vec<i64>,
+    attachments: Vec<String>,
     sender: Option<Value>,
     thread: Option<Value>,
 }
@@ -302,9 +302,9 @@ pub(crate) struct EventStore {
     kinds: Interner,
     services: Interner,
     messages: HashMap<i64, StoredMessage>,
-    attachments: HashMap<i64, StoredAttachment>,
+    /// By `attachmentId`: a UUID string, as in DVV's API description.
+    attachments: HashMap<String, StoredAttachment>,
     next_message_id: i64,
-    next_attachment_id: i64,
     /// Part of every continuation token, so tokens from another sandbox or from before a reset
     /// are refused instead of silently pointing somewhere else.
     nonce: u32,
@@ -323,7 +323,6 @@ impl EventStore {
             messages: HashMap::new(),
             attachments: HashMap::new(),
             next_message_id: 100_001,
-            next_attachment_id: 500_001,
             nonce: rand::random(),
         }
     }
@@ -372,10 +371,9 @@ impl EventStore {
             .attachments
             .into_iter()
             .map(|a| {
-                let attachment_id = self.next_attachment_id;
-                self.next_attachment_id += 1;
+                let attachment_id = attachment_uuid(rand::random());
                 self.attachments.insert(
-                    attachment_id,
+                    attachment_id.clone(),
                     StoredAttachment {
                         media_type: a.media_type,
                         filename: a.filename,
@@ -561,8 +559,8 @@ impl EventStore {
         }))
     }
 
-    pub(crate) fn attachment(&self, id: i64) -> Option<&StoredAttachment> {
-        self.attachments.get(&id)
+    pub(crate) fn attachment(&self, id: &str) -> Option<&StoredAttachment> {
+        self.attachments.get(id)
     }
 }
 
@@ -631,6 +629,20 @@ impl Serialize for GeneratedMetadata<'_> {
         }
         map.end()
     }
+}
+
+/// A random (version 4) UUID in its canonical text form, from 128 random bits.
+fn attachment_uuid(bits: u128) -> String {
+    let v4 = (bits & !(0xf << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
+    let hex = format!("{v4:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 pub(crate) fn unix_ms(time: OffsetDateTime) -> i64 {

@@ -26,7 +26,14 @@
 //! | `POST /v1/change-password` `{"accessToken","currentPassword","newPassword"}` | 200 `{}`; 400 `{"reason"}` for an invalid token, a wrong current password, the cool-down ([`COOL_DOWN_REASON`]), a policy violation (also `validationErrors`), the current password again, or (if [`Settings::password_history`] > 0) a recent one |
 //! | `GET /v2/events?continuationToken=…` | 200 `{"continuationToken","events"}`; at most [`Settings::page_size`] events; at the end an empty list and a token that resumes at the same place; unknown token: 400 |
 //! | `GET /v2/messages/{id}` | 200 message JSON for known end-user messages, else 404 |
-//! | `GET /v1/attachments/{id}` | the bytes of attachments added with [`Sandbox::add_message`], else 404 |
+//! | `GET /v1/attachments/{attachmentId}` | the bytes of attachments added with [`Sandbox::add_message`] (`attachmentId` a UUID string, as in DVV's description), else 404 |
+//!
+//! # Several systems
+//!
+//! An organisation has one API user per Suomi.fi system. The sandbox serves any number of them
+//! ([`SandboxConfig::with_system`], [`Sandbox::add_system`], `--system` on the command line), each
+//! with its own password, password history, cool-down, events and messages: a token is issued to
+//! one system, and the events, messages and password change it is used for are that system's.
 //!
 //! The three `GET`s need `Authorization: Bearer <token>` (a bare token works too): missing,
 //! unknown or expired tokens get 401 `{"reason"}`. Every answer carries a unique `traceId` header
@@ -52,6 +59,7 @@
 //! | Request | Body | Does |
 //! |---|---|---|
 //! | `GET /__sandbox/state` | | [`SandboxState`]: password, changes, last change, requests per endpoint, tokens issued, … |
+//! | `GET`/`POST /__sandbox/systems` | `POST`: `{"username","password"}` | list / add a system → `{"systems":[…]}` |
 //! | `POST /__sandbox/reset` | | back to the start configuration ([`Sandbox::reset`]) |
 //! | `PUT /__sandbox/password` | `{"password"}` | set the password without it counting as a change |
 //! | `POST /__sandbox/events` | an [`Event`], a list, or `{"events":[…]}` | append events ([`Event`] shows the JSON) → `{"added","eventsStored"}` |
@@ -60,6 +68,9 @@
 //! | `GET`/`POST`/`DELETE /__sandbox/faults` | `POST`: a [`FaultRule`], a list, or `{"faults":[…]}` | list / queue / clear → `{"faults":[…]}` |
 //! | `GET`/`PUT /__sandbox/clock` | `{"offsetSeconds": n}`, `{"now": RFC 3339}`, `{"advanceSeconds": n}` or `{}` (machine clock) | → `{"now"}` |
 //! | `GET`/`PATCH /__sandbox/settings` | some [`Settings`] fields | partial update → the settings |
+//!
+//! `state`, `password`, `events`, `events/generate` and `messages` act on the first system, or
+//! on the one named by `?system=USERNAME`.
 //!
 //! Example: `curl -X POST localhost:8080/__sandbox/faults -d
 //! '{"endpoint":"change-password","fault":{"kind":"loseResponse"}}'`.
@@ -87,7 +98,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-pub use config::{Clock, DEFAULT_PASSWORD, DEFAULT_USERNAME, SandboxConfig, Settings};
+pub use config::{
+    Clock, DEFAULT_PASSWORD, DEFAULT_USERNAME, SandboxConfig, Settings, SystemCredentials,
+};
 pub use events::{
     Attachment, DEFAULT_SERVICE_ID, Event, GenerateEvents, Generated, Message, event_types,
 };
@@ -118,12 +131,15 @@ impl fmt::Display for ControlError {
 
 impl std::error::Error for ControlError {}
 
-/// A snapshot of the sandbox, for assertions (`GET /__sandbox/state`, camelCase JSON).
+/// A snapshot of one system of the sandbox, for assertions (`GET /__sandbox/state`, camelCase
+/// JSON). Requests, faults, clock and settings are the whole sandbox's.
 #[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SandboxState {
-    /// The API username.
+    /// The API username of this system.
     pub username: String,
+    /// Every system's username, the first one first.
+    pub systems: Vec<String>,
     /// The password that `POST /v1/token` accepts now.
     pub password: String,
     /// Successful `change-password` calls (those hit by `LoseResponse` included).
@@ -138,7 +154,7 @@ pub struct SandboxState {
     pub failed_logins: u64,
     /// Issued tokens that are still valid.
     pub active_tokens: usize,
-    /// Requests received per endpoint.
+    /// Requests received per endpoint, all systems together.
     pub requests: RequestCounts,
     /// "Now" on the sandbox clock.
     #[serde(with = "time::serde::rfc3339")]
@@ -158,6 +174,7 @@ impl fmt::Debug for SandboxState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SandboxState")
             .field("username", &self.username)
+            .field("systems", &self.systems)
             .field("password", &"***")
             .field("password_changes", &self.password_changes)
             .field("last_password_change", &self.last_password_change)
@@ -178,9 +195,15 @@ impl fmt::Debug for SandboxState {
 ///
 /// Obtained from a [`RunningSandbox`] (which dereferences to it) or [`RunningSandbox::sandbox`].
 /// Every method takes a short, synchronous lock, so it can be called from any thread or runtime.
+///
+/// A handle speaks for one **system** (one API user): the first one of the configuration, or the
+/// one [`system`](Self::system) / [`add_system`](Self::add_system) returned. Passwords, events,
+/// messages and [`state`](Self::state) are that system's; faults, the clock, settings and
+/// [`reset`](Self::reset) are the whole sandbox's.
 #[derive(Clone)]
 pub struct Sandbox {
     state: Arc<Mutex<State>>,
+    system: usize,
 }
 
 impl fmt::Debug for Sandbox {
@@ -248,7 +271,44 @@ impl Sandbox {
     fn new(config: SandboxConfig) -> Self {
         Self {
             state: Arc::new(Mutex::new(State::new(config))),
+            system: 0,
         }
+    }
+
+    /// A handle for the system with this username, if the sandbox serves one.
+    pub fn system(&self, username: &str) -> Option<Self> {
+        let index = self.lock().find(username)?;
+        Some(Self {
+            state: Arc::clone(&self.state),
+            system: index,
+        })
+    }
+
+    /// Serves one more system (API user) with its own password, cool-down and events, and
+    /// returns its handle. Refused for an empty or already used username. A [`reset`](Self::reset)
+    /// removes it again (back to the start configuration).
+    pub fn add_system(
+        &self,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Result<Self, ControlError> {
+        let index = self
+            .lock()
+            .add_system(&username.into(), &password.into())
+            .map_err(ControlError::new)?;
+        Ok(Self {
+            state: Arc::clone(&self.state),
+            system: index,
+        })
+    }
+
+    /// Every system's username, the first one first.
+    pub fn systems(&self) -> Vec<String> {
+        self.lock()
+            .systems
+            .iter()
+            .map(|s| s.username.clone())
+            .collect()
     }
 
     /// Never held across an `.await`. A panic while holding it cannot leave the state half-done
@@ -257,8 +317,8 @@ impl Sandbox {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Returns to the start configuration: password, settings, machine clock; no events,
-    /// messages, tokens, faults or counts. Continuation tokens issued before are refused (400).
+    /// Returns to the start configuration: its systems and passwords, settings, machine clock;
+    /// no added systems, events, messages, tokens, faults or counts. Continuation tokens issued before are refused (400).
     pub fn reset(&self) {
         self.lock().reset();
     }
@@ -266,18 +326,20 @@ impl Sandbox {
     /// A snapshot for assertions.
     pub fn state(&self) -> SandboxState {
         let state = self.lock();
+        let system = state.system(self.system);
         SandboxState {
-            username: state.username.clone(),
-            password: state.password.clone(),
-            password_changes: state.password_changes,
-            last_password_change: state.last_password_change,
-            tokens_issued: state.tokens_issued,
-            failed_logins: state.failed_logins,
-            active_tokens: state.active_tokens(),
+            username: system.username.clone(),
+            systems: state.systems.iter().map(|s| s.username.clone()).collect(),
+            password: system.password.clone(),
+            password_changes: system.password_changes,
+            last_password_change: system.last_password_change,
+            tokens_issued: system.tokens_issued,
+            failed_logins: system.failed_logins,
+            active_tokens: state.active_tokens(self.system),
             requests: state.requests,
             now: state.now(),
-            events_stored: state.events.len(),
-            messages_stored: state.events.message_count(),
+            events_stored: system.events.len(),
+            messages_stored: system.events.message_count(),
             pending_faults: state.faults.clone(),
             settings: state.settings.clone(),
         }
@@ -285,12 +347,12 @@ impl Sandbox {
 
     /// The password that `POST /v1/token` accepts now.
     pub fn password(&self) -> String {
-        self.lock().password.clone()
+        self.lock().system(self.system).password.clone()
     }
 
     /// Sets the password directly: not a "change" (no policy, cool-down or history, not counted).
     pub fn set_password(&self, password: impl Into<String>) {
-        self.lock().set_password(password.into());
+        self.lock().set_password(self.system, password.into());
     }
 
     /// Appends one event (see [`add_events`](Self::add_events)).
@@ -305,8 +367,9 @@ impl Sandbox {
         let mut state = self.lock();
         let now = state.now();
         let mut added = 0;
+        let store = &mut state.system_mut(self.system).events;
         for event in events {
-            state.events.add(event, now);
+            store.add(event, now);
             added += 1;
         }
         added
@@ -316,14 +379,17 @@ impl Sandbox {
     pub fn generate_events(&self, spec: &GenerateEvents) -> Result<Generated, ControlError> {
         let mut state = self.lock();
         let now = state.now();
-        state.events.generate(spec, now)
+        state.system_mut(self.system).events.generate(spec, now)
     }
 
     /// Adds an end-user message with chosen content and appends its event. Returns its id.
     pub fn add_message(&self, message: Message) -> i64 {
         let mut state = self.lock();
         let now = state.now();
-        state.events.add_message(message, now)
+        state
+            .system_mut(self.system)
+            .events
+            .add_message(message, now)
     }
 
     /// Queues a fault rule behind those already queued.

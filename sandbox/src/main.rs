@@ -7,6 +7,8 @@
 //! Environment:
 //! - `SANDBOX_USERNAME`, `SANDBOX_PASSWORD`: instead of `--username` / `--password` (keeps the
 //!   password out of the process list).
+//! - `SANDBOX_PASSWORD_<USER>`: the start password of a further `--system USER` (`USER` upper
+//!   case, every character but letters and digits as `_`); without it, `--password`'s.
 //! - `RUST_LOG`: log filter for the request log on stderr (default `info`).
 
 use std::io::Write as _;
@@ -14,7 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use clap::Parser;
-use suomifi_sandbox::{GenerateEvents, Sandbox, SandboxConfig, Settings};
+use suomifi_sandbox::{GenerateEvents, Sandbox, SandboxConfig, Settings, SystemCredentials};
 use tracing_subscriber::EnvFilter;
 
 /// A local stand-in for the Suomi.fi Messages REST API, with fault injection.
@@ -39,6 +41,11 @@ struct Args {
     /// Initial API password. Prefer the environment variable: arguments are visible to other users.
     #[arg(long, env = "SANDBOX_PASSWORD", hide_env_values = true)]
     password: String,
+
+    /// A further system (API user) to serve, with its own password, cool-down and events;
+    /// repeatable. Its start password comes from SANDBOX_PASSWORD_<USER>, else --password.
+    #[arg(long = "system", value_name = "USER")]
+    systems: Vec<String>,
 
     /// Seconds that must pass after a password change before the next one is accepted.
     #[arg(long, default_value_t = 0)]
@@ -75,10 +82,20 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
+    let more_systems = args
+        .systems
+        .iter()
+        .map(|user| SystemCredentials {
+            username: user.clone(),
+            password: std::env::var(system_password_variable(user))
+                .unwrap_or_else(|_| args.password.clone()),
+        })
+        .collect();
     let config = SandboxConfig {
         addr: SocketAddr::new(args.bind, args.port),
         username: args.username,
         password: args.password,
+        more_systems,
         settings: Settings {
             token_lifetime_secs: args.token_lifetime_secs,
             cool_down_secs: args.cool_down_secs,
@@ -111,6 +128,21 @@ async fn main() -> ExitCode {
     tracing::info!("stopping");
     sandbox.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// `SANDBOX_PASSWORD_<USER>`: upper case, every character but ASCII letters and digits as `_`.
+fn system_password_variable(user: &str) -> String {
+    let suffix: String = user
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("SANDBOX_PASSWORD_{suffix}")
 }
 
 /// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.

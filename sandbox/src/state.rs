@@ -44,45 +44,112 @@ pub(crate) enum TokenRefusal {
     Expired,
 }
 
-pub(crate) struct State {
-    initial: SandboxConfig,
-    pub(crate) settings: Settings,
+/// One Suomi.fi system (one API user): its password, its password history and cool-down, its
+/// own events and messages.
+pub(crate) struct System {
     pub(crate) username: String,
     pub(crate) password: String,
     /// Earlier passwords, newest first, at most `settings.password_history` of them.
     previous_passwords: VecDeque<String>,
     pub(crate) password_changes: u64,
     pub(crate) last_password_change: Option<OffsetDateTime>,
-    /// Issued token → expiry on the sandbox clock.
-    tokens: HashMap<String, OffsetDateTime>,
     pub(crate) tokens_issued: u64,
-    /// `POST /v1/token` calls refused for a wrong username or password (what DVV's monitoring
-    /// would see as failed logins).
+    /// `POST /v1/token` calls refused for a wrong password of this system (what DVV's monitoring
+    /// would see as failed logins). Logins naming no system at all count on the first one.
     pub(crate) failed_logins: u64,
+    pub(crate) events: EventStore,
+}
+
+impl System {
+    fn new(username: String, password: String) -> Self {
+        Self {
+            username,
+            password,
+            previous_passwords: VecDeque::new(),
+            password_changes: 0,
+            last_password_change: None,
+            tokens_issued: 0,
+            failed_logins: 0,
+            events: EventStore::new(),
+        }
+    }
+}
+
+pub(crate) struct State {
+    initial: SandboxConfig,
+    pub(crate) settings: Settings,
+    /// The systems, the start configuration's first (never empty; systems are only appended).
+    pub(crate) systems: Vec<System>,
+    /// Issued token → (index of its system, expiry on the sandbox clock).
+    tokens: HashMap<String, (usize, OffsetDateTime)>,
     pub(crate) requests: RequestCounts,
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) clock: Clock,
-    pub(crate) events: EventStore,
 }
 
 impl State {
     pub(crate) fn new(config: SandboxConfig) -> Self {
+        let systems = std::iter::once((config.username.clone(), config.password.clone()))
+            .chain(
+                config
+                    .more_systems
+                    .iter()
+                    .map(|s| (s.username.clone(), s.password.clone())),
+            )
+            .map(|(u, p)| System::new(u, p))
+            .collect();
         Self {
             settings: config.settings.clone(),
-            username: config.username.clone(),
-            password: config.password.clone(),
+            systems,
             initial: config,
-            previous_passwords: VecDeque::new(),
-            password_changes: 0,
-            last_password_change: None,
             tokens: HashMap::new(),
-            tokens_issued: 0,
-            failed_logins: 0,
             requests: RequestCounts::default(),
             faults: Vec::new(),
             clock: Clock::Real,
-            events: EventStore::new(),
         }
+    }
+
+    /// The index of the system with this username.
+    pub(crate) fn find(&self, username: &str) -> Option<usize> {
+        self.systems.iter().position(|s| s.username == username)
+    }
+
+    /// Adds a system; refused for an empty or already used username.
+    pub(crate) fn add_system(&mut self, username: &str, password: &str) -> Result<usize, String> {
+        if username.trim().is_empty() {
+            return Err("a system needs a non-empty username".to_owned());
+        }
+        if self.find(username).is_some() {
+            return Err(format!(
+                "a system with username `{username}` exists already"
+            ));
+        }
+        self.systems
+            .push(System::new(username.to_owned(), password.to_owned()));
+        Ok(self.systems.len() - 1)
+    }
+
+    /// System `index`; panics with a clear message for a handle that outlived a reset.
+    pub(crate) fn system(&self, index: usize) -> &System {
+        self.systems
+            .get(index)
+            .expect("this sandbox system was added after start and removed by a reset")
+    }
+
+    /// System `index`, mutably (see [`system`](Self::system)).
+    pub(crate) fn system_mut(&mut self, index: usize) -> &mut System {
+        self.systems
+            .get_mut(index)
+            .expect("this sandbox system was added after start and removed by a reset")
+    }
+
+    /// Issued tokens of system `index` that are still valid.
+    pub(crate) fn active_tokens(&self, index: usize) -> usize {
+        let now = self.now();
+        self.tokens
+            .values()
+            .filter(|&&(system, exp)| system == index && exp > now)
+            .count()
     }
 
     pub(crate) fn reset(&mut self) {
@@ -96,11 +163,6 @@ impl State {
     /// Data older than this (unix milliseconds) is gone.
     pub(crate) fn retention_cutoff_ms(&self) -> i64 {
         unix_ms(self.now() - Duration::days(i64::from(self.settings.retention_days)))
-    }
-
-    pub(crate) fn active_tokens(&self) -> usize {
-        let now = self.now();
-        self.tokens.values().filter(|&&exp| exp > now).count()
     }
 
     /// Counts a request and takes the fault, if any, that hits it.
@@ -117,29 +179,37 @@ impl State {
         faults::take(&mut self.faults, endpoint)
     }
 
-    /// A new token and its lifetime in seconds, if the credentials are right.
+    /// A new token and its lifetime in seconds, if the credentials are those of a system.
     pub(crate) fn issue_token(&mut self, username: &str, password: &str) -> Option<(String, u64)> {
-        if username != self.username || password != self.password {
-            self.failed_logins += 1;
-            return None;
-        }
+        let index = match self.find(username) {
+            Some(i) if self.systems[i].password == password => i,
+            Some(i) => {
+                self.systems[i].failed_logins += 1;
+                return None;
+            }
+            None => {
+                self.systems[0].failed_logins += 1;
+                return None;
+            }
+        };
         let now = self.now();
-        self.tokens.retain(|_, expiry| *expiry > now);
+        self.tokens.retain(|_, (_, expiry)| *expiry > now);
         let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
         let lifetime = self.settings.token_lifetime_secs;
         let expiry = now.saturating_add(Duration::seconds(
             i64::try_from(lifetime).unwrap_or(i64::MAX),
         ));
-        self.tokens.insert(token.clone(), expiry);
-        self.tokens_issued += 1;
+        self.tokens.insert(token.clone(), (index, expiry));
+        self.systems[index].tokens_issued += 1;
         Some((token, lifetime))
     }
 
-    pub(crate) fn check_token(&self, token: &str) -> Result<(), TokenRefusal> {
+    /// The index of the system the token was issued to, if it is valid.
+    pub(crate) fn check_token(&self, token: &str) -> Result<usize, TokenRefusal> {
         match self.tokens.get(token) {
             None => Err(TokenRefusal::Unknown),
-            Some(expiry) if *expiry <= self.now() => Err(TokenRefusal::Expired),
-            Some(_) => Ok(()),
+            Some((_, expiry)) if *expiry <= self.now() => Err(TokenRefusal::Expired),
+            Some((system, _)) => Ok(*system),
         }
     }
 
@@ -149,16 +219,18 @@ impl State {
         current: &str,
         new: &str,
     ) -> Result<(), ChangeRefusal> {
-        if self.check_token(access_token).is_err() {
+        let Ok(index) = self.check_token(access_token) else {
             return Err(ChangeRefusal::InvalidToken);
-        }
-        if current != self.password {
+        };
+        let now = self.now();
+        let settings = self.settings.clone();
+        let system = &mut self.systems[index];
+        if current != system.password {
             return Err(ChangeRefusal::WrongCurrentPassword);
         }
-        let now = self.now();
         let cool_down =
-            Duration::seconds(i64::try_from(self.settings.cool_down_secs).unwrap_or(i64::MAX));
-        if let Some(last) = self.last_password_change
+            Duration::seconds(i64::try_from(settings.cool_down_secs).unwrap_or(i64::MAX));
+        if let Some(last) = system.last_password_change
             && now < last.saturating_add(cool_down)
         {
             return Err(ChangeRefusal::CoolDown);
@@ -167,26 +239,28 @@ impl State {
         if !broken.is_empty() {
             return Err(ChangeRefusal::Policy(broken));
         }
-        if new == self.password {
+        if new == system.password {
             return Err(ChangeRefusal::SameAsCurrent);
         }
-        if self.previous_passwords.iter().any(|old| old == new) {
+        if system.previous_passwords.iter().any(|old| old == new) {
             return Err(ChangeRefusal::RecentlyUsed);
         }
-        let old = std::mem::replace(&mut self.password, new.to_owned());
-        self.previous_passwords.push_front(old);
-        self.previous_passwords
-            .truncate(self.settings.password_history);
-        self.password_changes += 1;
-        self.last_password_change = Some(now);
-        if self.settings.invalidate_tokens_on_password_change {
-            self.tokens.clear();
+        let old = std::mem::replace(&mut system.password, new.to_owned());
+        system.previous_passwords.push_front(old);
+        system
+            .previous_passwords
+            .truncate(settings.password_history);
+        system.password_changes += 1;
+        system.last_password_change = Some(now);
+        if settings.invalidate_tokens_on_password_change {
+            self.tokens.retain(|_, (system, _)| *system != index);
         }
         Ok(())
     }
 
-    /// Sets the password without it counting as a change (no policy, history or cool-down).
-    pub(crate) fn set_password(&mut self, password: String) {
-        self.password = password;
+    /// Sets a system's password without it counting as a change (no policy, history or
+    /// cool-down).
+    pub(crate) fn set_password(&mut self, index: usize, password: String) {
+        self.system_mut(index).password = password;
     }
 }

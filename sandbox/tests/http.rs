@@ -63,6 +63,16 @@ impl Fixture {
         body["access_token"].as_str().unwrap().to_owned()
     }
 
+    /// A token for another system's user.
+    async fn token_for(&self, user: &str, password: &str) -> String {
+        let answer = self
+            .post("/v1/token", json!({"username": user, "password": password}))
+            .await;
+        assert_eq!(answer.status(), StatusCode::OK, "{user}");
+        let body: Value = answer.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
     async fn change_password(&self, token: &str, current: &str, new: &str) -> reqwest::Response {
         self.post(
             "/v1/change-password",
@@ -406,9 +416,12 @@ async fn end_user_messages_and_attachments_are_retrievable() {
     assert_eq!(chosen["electronic"]["title"], "Hello");
     let attachment = &chosen["electronic"]["attachments"][0];
     assert_eq!(attachment["sizeBytes"], 8);
-    let download = get(format!("/v1/attachments/{}", attachment["attachmentId"]))
-        .await
-        .unwrap();
+    let download = get(format!(
+        "/v1/attachments/{}",
+        attachment["attachmentId"].as_str().expect("a string id")
+    ))
+    .await
+    .unwrap();
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.headers()["content-type"], "application/pdf");
     assert_eq!(download.bytes().await.unwrap().as_ref(), b"%PDF-1.7");
@@ -1026,4 +1039,108 @@ fn start_in_thread_serves_callers_with_their_own_runtime() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(sandbox.state().tokens_issued, 1);
     runtime.block_on(sandbox.shutdown());
+}
+
+#[tokio::test]
+async fn several_systems_each_have_their_own_password_events_and_cool_down() {
+    let f =
+        Fixture::with(SandboxConfig::default().with_system("early-education", strong("edu-start")))
+            .await;
+    f.sandbox.set_cool_down(Duration::from_secs(3600));
+    let edu = f
+        .sandbox
+        .system("early-education")
+        .expect("configured system");
+    let social = f
+        .sandbox
+        .add_system("social-services", strong("social-start"))
+        .expect("added at run time");
+    assert_eq!(
+        f.sandbox.systems(),
+        [DEFAULT_USERNAME, "early-education", "social-services"]
+    );
+    assert!(
+        f.sandbox.add_system("social-services", "x").is_err(),
+        "a duplicate is refused"
+    );
+    edu.add_event(Event::end_user_message(7, "daycare"));
+    social.generate_events(&GenerateEvents::count(3)).unwrap();
+
+    let first = f.token_for(DEFAULT_USERNAME, &f.sandbox.password()).await;
+    let edu_token = f.token_for("early-education", &edu.password()).await;
+    let social_token = f.token_for("social-services", &social.password()).await;
+    // One system's password is not another's.
+    let crossed = f
+        .post(
+            "/v1/token",
+            json!({"username": "early-education", "password": social.password()}),
+        )
+        .await;
+    assert_eq!(crossed.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(edu.state().failed_logins, 1);
+    assert_eq!(social.state().failed_logins, 0);
+
+    // Each token reads its own system's events, and a continuation token is not portable.
+    assert_eq!(f.events_page(&first, None).await.0.len(), 0);
+    let (edu_events, edu_next) = f.events_page(&edu_token, None).await;
+    assert_eq!(edu_events.len(), 1);
+    assert_eq!(edu_events[0]["metadata"]["messageId"], 7);
+    assert_eq!(f.events_page(&social_token, None).await.0.len(), 3);
+    assert_eq!(
+        f.events(&social_token, Some(&edu_next)).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    // A change moves that system's password and starts that system's cool-down only.
+    let changed = f
+        .change_password(&edu_token, &edu.password(), &strong("edu-next"))
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_eq!(edu.password(), strong("edu-next"));
+    assert_eq!(edu.state().password_changes, 1);
+    assert_eq!(social.password(), strong("social-start"));
+    let other = f
+        .change_password(&social_token, &social.password(), &strong("social-next"))
+        .await;
+    assert_eq!(other.status(), StatusCode::OK, "no shared cool-down");
+    let again = f
+        .change_password(&edu_token, &edu.password(), &strong("edu-third"))
+        .await;
+    assert_eq!(reason_of(again).await, suomifi_sandbox::COOL_DOWN_REASON);
+
+    // Over HTTP: list, add, and per-system control calls with ?system=.
+    let (status, listed) = f.control(reqwest::Method::GET, "/systems", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed["systems"].as_array().unwrap().len(), 3);
+    let (status, _) = f
+        .control(
+            reqwest::Method::POST,
+            "/systems",
+            Some(json!({"username": "case-management", "password": strong("case")})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = f
+        .control(
+            reqwest::Method::POST,
+            "/events?system=case-management",
+            Some(json!([{"type": "Electronic message from end user", "metadata": {"messageId": 9, "serviceId": "s"}}])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, state) = f
+        .control(reqwest::Method::GET, "/state?system=case-management", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(state["username"], "case-management");
+    assert_eq!(state["eventsStored"], 1);
+    let (status, _) = f
+        .control(reqwest::Method::GET, "/state?system=nobody", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A reset returns to the start configuration: the added systems are gone.
+    f.sandbox.reset();
+    assert_eq!(f.sandbox.systems(), [DEFAULT_USERNAME, "early-education"]);
+    assert_eq!(edu.password(), strong("edu-start"));
 }

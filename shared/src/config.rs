@@ -50,6 +50,14 @@ pub enum ConfigError {
     },
 }
 
+/// Whether `s` is usable as an operator-chosen name (a system, a certificate target): 1–64
+/// letters, digits, `-`, `_` or `.` — safe as a CloudWatch dimension value and in alert keys.
+pub fn is_valid_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 /// A required string.
 pub fn required<'a>(env: &'a Env, name: &'static str) -> Result<&'a str, ConfigError> {
     env.get(name).ok_or(ConfigError::Missing(name))

@@ -89,6 +89,8 @@ impl Fixture {
 
     fn settings(&self) -> Settings {
         Settings {
+            system: "check".into(),
+            name_in_titles: false,
             secret_id: self.secret_id.clone(),
             thresholds: Thresholds::default(),
             reminder: self.reminder,
@@ -470,7 +472,7 @@ async fn when_sns_or_dynamodb_fail_the_run_fails_loudly() {
         "arn:aws:sns:eu-north-1:123456789012:no-such-topic",
     );
     let err = no_topic.run(None).await.unwrap_err();
-    assert_eq!(err.error_type(), "AlertingFailed");
+    assert_eq!(err.error_type(), "CheckRetrieval.AlertingFailed");
     assert!(err.to_string().contains("SNS"), "{err}");
     let CheckError::Alerting { report, .. } = &err else {
         panic!("{err:?}")
@@ -484,7 +486,7 @@ async fn when_sns_or_dynamodb_fail_the_run_fails_loudly() {
 
     let no_table = fx.checker_with("no-such-table", &fx.topic.topic_arn);
     let err = no_table.run(None).await.unwrap_err();
-    assert_eq!(err.error_type(), "AlertingFailed");
+    assert_eq!(err.error_type(), "CheckRetrieval.AlertingFailed");
     assert!(err.to_string().contains("no-such-table"), "{err}");
 }
 
@@ -556,7 +558,15 @@ async fn the_binary_accepts_any_schedule_payload_and_returns_the_report() {
         "account": "123456789012", "time": "2026-11-25T12:00:00Z", "region": "eu-north-1",
         "resources": ["arn:aws:events:eu-north-1:123456789012:rule/check-retrieval"], "detail": {}
     });
-    let first = f.invoke(eventbridge_rule).await.expect("report");
+    let run = f.invoke(eventbridge_rule).await.expect("report");
+    assert_eq!(run["status"], "warning", "{run:#}");
+    assert_eq!(run["summary"]["systems"], 1);
+    let first = &run["systems"][0];
+    assert_eq!(
+        first["system"],
+        secret_id.as_str(),
+        "named after the secret"
+    );
     assert_eq!(first["status"], "warning", "{first:#}");
     assert_eq!(first["retrievalWatched"], true);
     assert_eq!(first["credentials"]["status"], "ok");
@@ -572,8 +582,9 @@ async fn the_binary_accepts_any_schedule_payload_and_returns_the_report() {
         json!({"source": "scheduler", "anything": [1, 2]}),
         json!({}),
     ] {
-        let r = f.invoke(payload).await.expect("report");
-        assert_eq!(r["status"], "warning");
+        let run = f.invoke(payload).await.expect("report");
+        assert_eq!(run["status"], "warning");
+        let r = &run["systems"][0];
         assert!(
             r["alerts"]
                 .as_array()
@@ -592,5 +603,231 @@ async fn the_binary_accepts_any_schedule_payload_and_returns_the_report() {
         "EMF metrics: {logs}"
     );
     assert!(logs.contains("\"BacklogCount\":1"), "{logs}");
+    assert!(
+        logs.contains(&format!("\"System\":\"{secret_id}\"")),
+        "the metrics carry the System dimension: {logs}"
+    );
     assert!(!logs.contains(PASSWORD), "the password reached the logs");
+}
+
+// ---- Every system in one run --------------------------------------------------------------------
+
+/// A retriever of `user` that has read everything: the token to resume from.
+async fn read_all(sandbox: &RunningSandbox, user: &str, password: &str) -> String {
+    let client = SuomifiClient::new(
+        ApiBase::parse(&sandbox.base_url()).unwrap(),
+        ClientConfig::default(),
+    )
+    .unwrap();
+    let token = client.token(user, &Password::new(password)).await.unwrap();
+    let mut from: Option<String> = None;
+    loop {
+        let page = client
+            .events_page(&token.access_token, from.as_deref())
+            .await
+            .unwrap();
+        from = Some(page.continuation_token);
+        if page.events.is_empty() {
+            return from.unwrap();
+        }
+    }
+}
+
+fn system<'a>(run: &'a Value, name: &str) -> &'a Value {
+    run["systems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["system"] == name)
+        .unwrap_or_else(|| panic!("no system {name} in {run:#}"))
+}
+
+#[tokio::test]
+async fn three_systems_in_one_run_a_stalled_one_alerts_alone_and_a_refused_one_hides_nothing() {
+    let moto = Moto::shared();
+    let cfg = moto.sdk_config().await;
+    let names = ["early-education", "social-services", "case-management"];
+    let users: Vec<String> = names.iter().map(|n| unique(n)).collect();
+    let passwords: Vec<String> = names
+        .iter()
+        .map(|n| format!("{n}-Password-0123456789-abcdefgh!"))
+        .collect();
+    let sandbox = Sandbox::start(
+        SandboxConfig::new(&users[0], &passwords[0])
+            .with_system(&users[1], &passwords[1])
+            .with_system(&users[2], &passwords[2]),
+    )
+    .await
+    .unwrap();
+    let sm = aws_sdk_secretsmanager::Client::new(&cfg);
+    let ssm = aws_sdk_ssm::Client::new(&cfg);
+    let now = OffsetDateTime::now_utc();
+    let mut entries = Vec::new();
+    let mut secrets = Vec::new();
+    let mut parameters = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let secret = unique(&format!("suomifi-{name}"));
+        // case-management's secret holds a password Suomi.fi no longer accepts.
+        let stored = if i == 2 {
+            "Stale-Password-0123456789-abcdefghijk!".to_owned()
+        } else {
+            passwords[i].clone()
+        };
+        sm.create_secret()
+            .name(&secret)
+            .secret_string(
+                json!({"username": users[i], "password": stored, "apiUrl": sandbox.base_url()})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let parameter = format!("/{}/checkpoint", unique(name));
+        let handle = sandbox.system(&users[i]).unwrap();
+        handle.add_event(Event::new(event_types::MESSAGE_CREATED).at(now - Duration::hours(5)));
+        let token = read_all(&sandbox, &users[i], &passwords[i]).await;
+        // social-services' retriever stopped three hours ago, before a citizen wrote; the
+        // stale one's retriever (with its own, working password) is fine.
+        let at = if i == 1 {
+            now - Duration::hours(3)
+        } else {
+            now
+        };
+        put_checkpoint(&ssm, &parameter, &token, at).await.unwrap();
+        entries.push(json!({"name": name, "secret": secret, "checkpoint": parameter}));
+        secrets.push(secret);
+        parameters.push(parameter);
+    }
+    let social = sandbox.system(&users[1]).unwrap();
+    social.add_event(Event::end_user_message(71, "daycare").at(now - Duration::hours(2)));
+    let case = sandbox.system(&users[2]).unwrap();
+    case.add_event(Event::end_user_message(72, "permits").at(now - Duration::hours(2)));
+
+    let table = create_state_table(&cfg).await;
+    let topic = TopicProbe::create(&cfg).await;
+    let mut env = moto.env();
+    env.extend(
+        [
+            ("SYSTEMS", json!(entries).to_string()),
+            ("STATE_TABLE", table.clone()),
+            ("ALERT_TOPIC_ARN", topic.topic_arn.clone()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v)),
+    );
+    let mut f = LambdaFunction::start("check-retrieval", env).await;
+
+    let run = f.invoke(json!({})).await.expect("report");
+    assert_eq!(run["status"], "critical", "{run:#}");
+    assert_eq!(run["summary"]["systems"], 3);
+    assert_eq!(run["summary"]["ok"], 1);
+    let edu = system(&run, "early-education");
+    assert_eq!(edu["status"], "ok", "{edu:#}");
+    assert_eq!(edu["backlog"]["count"], 0);
+    let stalled = system(&run, "social-services");
+    assert_eq!(stalled["status"], "warning", "{stalled:#}");
+    assert_eq!(stalled["heartbeat"]["stale"], true);
+    assert_eq!(stalled["backlog"]["count"], 1);
+    assert_eq!(stalled["backlog"]["byService"]["daycare"]["count"], 1);
+    let refused = system(&run, "case-management");
+    assert_eq!(refused["status"], "critical", "{refused:#}");
+    assert_eq!(refused["credentials"]["status"], "refused");
+    // Configured order, whatever finished first.
+    let order: Vec<&str> = run["systems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["system"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, names);
+
+    let opened = topic.drain().await;
+    let subjects: Vec<String> = opened.iter().filter_map(|d| d.subject.clone()).collect();
+    assert_eq!(
+        opened.len(),
+        3,
+        "heartbeat + backlog of one, credentials of another: {subjects:?}"
+    );
+    assert_eq!(
+        subjects
+            .iter()
+            .filter(|s| s.contains("[social-services]"))
+            .count(),
+        2,
+        "{subjects:?}"
+    );
+    assert_eq!(
+        subjects
+            .iter()
+            .filter(|s| s.contains("[case-management]"))
+            .count(),
+        1,
+        "{subjects:?}"
+    );
+    assert!(
+        !subjects.iter().any(|s| s.contains("early-education")),
+        "{subjects:?}"
+    );
+
+    // The same state again: nothing new to say.
+    let again = f.invoke(json!({})).await.expect("report");
+    assert_eq!(again["status"], "critical");
+    assert!(topic.drain().await.is_empty());
+
+    // social-services' retriever catches up; case-management's secret gets the right password.
+    let token = read_all(&sandbox, &users[1], &passwords[1]).await;
+    put_checkpoint(&ssm, &parameters[1], &token, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    sm.put_secret_value()
+        .secret_id(&secrets[2])
+        .secret_string(
+            json!({"username": users[2], "password": passwords[2], "apiUrl": sandbox.base_url()})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let healed = f.invoke(json!({})).await.expect("report");
+    assert_eq!(
+        system(&healed, "social-services")["status"],
+        "ok",
+        "{healed:#}"
+    );
+    // With working credentials case-management's own backlog is looked at again: the permit
+    // message has waited two hours, past the 60-minute grace.
+    let case_now = system(&healed, "case-management");
+    assert_eq!(case_now["credentials"]["status"], "ok", "{case_now:#}");
+    assert_eq!(case_now["backlog"]["count"], 1);
+    let after = topic.drain().await;
+    let resolved: Vec<String> = after
+        .iter()
+        .filter_map(|d| d.subject.clone())
+        .filter(|s| s.contains("RESOLVED"))
+        .collect();
+    assert_eq!(
+        resolved
+            .iter()
+            .filter(|s| s.contains("[social-services]"))
+            .count(),
+        2,
+        "{after:?}"
+    );
+    assert_eq!(
+        resolved
+            .iter()
+            .filter(|s| s.contains("[case-management]"))
+            .count(),
+        1,
+        "{after:?}"
+    );
+    let logs = f.logs();
+    for name in names {
+        assert!(
+            logs.contains(&format!("\"System\":\"{name}\"")),
+            "{name}'s metrics carry its dimension"
+        );
+    }
+    for p in &passwords {
+        assert!(!logs.contains(p.as_str()), "a password reached the logs");
+    }
 }

@@ -367,7 +367,10 @@ async fn status_shows_each_secret_and_the_retrieval_health() {
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["secrets"][0]["name"], fx.secret_id.as_str());
     assert_eq!(doc["secrets"][0]["rotationEnabled"], false);
-    assert_eq!(doc["retrieval"]["credentials"]["status"], "ok");
+    assert_eq!(
+        doc["retrieval"]["systems"][0]["credentials"]["status"],
+        "ok"
+    );
 
     // A leftover AWSPENDING is a failed rotation: critical.
     integration_tests::moto::start_rotation(&fx.sm, &fx.secret_id).await;
@@ -436,7 +439,7 @@ async fn check_retrieval_dry_run_shows_the_alerts_and_changes_nothing_then_a_rea
     assert!(run.code == 3 || run.code == 4, "{run:?}");
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["dryRun"], true);
-    assert_eq!(doc["report"]["backlog"]["count"], 1);
+    assert_eq!(doc["report"]["systems"][0]["backlog"]["count"], 1);
     let notes = doc["notifications"].as_array().unwrap();
     assert!(notes.len() >= 2, "{notes:?}");
     assert!(notes.iter().all(|n| n["published"] == false));
@@ -661,6 +664,101 @@ async fn the_demo_runs_end_to_end() {
     for subject in ["[WARNING]", "[RESOLVED]", "Certificate change"] {
         assert!(stdout.contains(subject), "{subject} missing");
     }
+}
+
+#[tokio::test]
+async fn status_and_check_retrieval_show_every_system_worst_first() {
+    let fx = Fixture::new(None).await;
+    // A second system whose secret holds a password Suomi.fi refuses.
+    let other_user = unique("system-cli-b");
+    let other_password = "Cli-other-password-0000000000000000000000!";
+    fx.sandbox.add_system(&other_user, other_password).unwrap();
+    let other_secret = unique("cli-credentials-b");
+    fx.sm
+        .create_secret()
+        .name(&other_secret)
+        .secret_string(
+            json!({"username": other_user, "password": "Not-the-password-00000000000000000000000!", "apiUrl": fx.sandbox.base_url()})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let systems = json!([
+        {"name": "early-education", "secret": fx.secret_id},
+        {"name": "social-services", "secret": other_secret},
+    ])
+    .to_string();
+
+    let run = ops(&["status", "--systems", &systems, "--no-color"], None).await;
+    assert_eq!(run.code, 4, "a refused password is critical: {run:?}");
+    let out = &run.stdout;
+    for expected in [
+        "Retrieval (2 systems, worst first)",
+        "SYSTEM",
+        "DAYS TO DELETION",
+    ] {
+        assert!(out.contains(expected), "`{expected}` missing:\n{out}");
+    }
+    let (worst, fine) = (
+        out.find("social-services").expect("row"),
+        out.find("early-education").expect("row"),
+    );
+    assert!(worst < fine, "the worst first:\n{out}");
+    assert!(
+        out.contains(&other_secret),
+        "both secrets in the credentials table:\n{out}"
+    );
+    assert_no_secret(&run, &[PASSWORD, other_password]);
+
+    let run = ops(
+        &[
+            "check",
+            "retrieval",
+            "--systems",
+            &systems,
+            "--dry-run",
+            "--json",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(run.code, 4, "{run:?}");
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["report"]["status"], "critical");
+    assert_eq!(doc["report"]["summary"]["systems"], 2);
+    assert_eq!(doc["report"]["systems"][0]["system"], "early-education");
+    assert_eq!(
+        doc["report"]["systems"][1]["credentials"]["status"],
+        "refused"
+    );
+    let notes = doc["notifications"].as_array().unwrap();
+    assert!(
+        notes.iter().all(|n| n["subject"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("[social-services]")),
+        "only the refused system would alert: {notes:?}"
+    );
+
+    // A malformed list is a usage error naming the entry and the field.
+    let run = ops(
+        &[
+            "check",
+            "retrieval",
+            "--systems",
+            r#"[{"name":"a"}]"#,
+            "--dry-run",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("entry #1 (`a`): has no `secret`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test]

@@ -6,6 +6,8 @@
 //! - `cold`: process start → first `GET /invocation/next`, each function and the hello-world floor;
 //! - `rotation`: four-step rotations against moto and the sandbox, and rotate-password's peak RSS;
 //! - `backlog`: check-retrieval scanning 10 k / 100 k / 1 M events next to a bare paging client;
+//! - `systems`: check-retrieval checking 1 / 10 / 50 systems in one run, with 0 and 1,000 events
+//!   waiting in each;
 //! - `certs`: check-certificates probing 50 and 500 local TLS endpoints;
 //! - `size`: each release binary zipped as `bootstrap`, as it is deployed.
 
@@ -33,13 +35,22 @@ struct Args {
     /// Runs per backlog size (function and floor alternate).
     #[arg(long, default_value_t = 3)]
     backlog_runs: usize,
+    /// Numbers of Suomi.fi systems checked in one run.
+    #[arg(long, default_value = "1,10,50", value_delimiter = ',')]
+    systems: Vec<usize>,
+    /// Events waiting in each system's feed, per system count.
+    #[arg(long, default_value = "0,1000", value_delimiter = ',')]
+    system_events: Vec<usize>,
+    /// Runs per system count and event count.
+    #[arg(long, default_value_t = 3)]
+    system_runs: usize,
     /// Numbers of TLS endpoints to probe.
     #[arg(long, default_value = "50,500", value_delimiter = ',')]
     endpoints: Vec<usize>,
     /// Runs per endpoint count.
     #[arg(long, default_value_t = 3)]
     probe_runs: usize,
-    /// Only these parts: cold, rotation, backlog, certs, size.
+    /// Only these parts: cold, rotation, backlog, systems, certs, size.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Function logs and scratch files go here.
@@ -285,8 +296,22 @@ struct SandboxProcess {
 
 impl SandboxProcess {
     fn start() -> SandboxProcess {
+        Self::with_systems(&[])
+    }
+
+    /// A sandbox serving `USER` and these further systems (all with `PASSWORD`).
+    fn with_systems(users: &[String]) -> SandboxProcess {
+        let mut args = vec![
+            "--port".to_owned(),
+            "0".into(),
+            "--username".into(),
+            USER.into(),
+        ];
+        for u in users {
+            args.extend(["--system".to_owned(), u.clone()]);
+        }
         let mut child = Command::new(bin("suomifi-sandbox"))
-            .args(["--port", "0", "--username", USER])
+            .args(&args)
             .env("SANDBOX_PASSWORD", PASSWORD)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -388,9 +413,14 @@ async fn rotation(ctx: &mut Ctx, moto: &integration_tests::moto::Moto) -> Vec<Ro
 /// The continuation token at the current end of the sandbox's feed (where a retriever that has
 /// read everything so far would stand), from the API itself.
 async fn end_of_feed_token(http: &reqwest::Client, url: &str) -> String {
+    end_of_feed_token_of(http, url, USER).await
+}
+
+/// [`end_of_feed_token`] of one system.
+async fn end_of_feed_token_of(http: &reqwest::Client, url: &str, user: &str) -> String {
     let token: Value = http
         .post(format!("{url}/v1/token"))
-        .json(&json!({"username": USER, "password": PASSWORD}))
+        .json(&json!({"username": user, "password": PASSWORD}))
         .send()
         .await
         .expect("token")
@@ -554,6 +584,110 @@ async fn backlog(ctx: &mut Ctx, moto: &integration_tests::moto::Moto) -> Vec<Row
             )
             .target("flat (spread ≤ 4 MiB)", hi - lo <= 4.0 * 1024.0),
         );
+    }
+    rows
+}
+
+// ------------------------------------------------------------------------------------------
+
+/// check-retrieval over many systems in one run: how the run time grows with the number of
+/// systems and with the events waiting in each.
+async fn systems(ctx: &mut Ctx, moto: &integration_tests::moto::Moto) -> Vec<Row> {
+    let cfg = moto.sdk_config().await;
+    let sm = aws_sdk_secretsmanager::Client::new(&cfg);
+    let ssm = aws_sdk_ssm::Client::new(&cfg);
+    let http = reqwest::Client::new();
+    let mut rows = Vec::new();
+    for &n in &ctx.args.systems.clone() {
+        for &events in &ctx.args.system_events.clone() {
+            let users: Vec<String> = (0..n).map(|i| format!("bench-system-{i}")).collect();
+            let sandbox = SandboxProcess::with_systems(&users);
+            let mut entries = Vec::new();
+            for user in &users {
+                let from = end_of_feed_token_of(&http, &sandbox.url, user).await;
+                if events > 0 {
+                    let generated: Value = http
+                        .post(format!(
+                            "{}/__sandbox/events/generate?system={user}",
+                            sandbox.url
+                        ))
+                        .json(&json!({"count": events, "seed": 7}))
+                        .send()
+                        .await
+                        .expect("generate")
+                        .json()
+                        .await
+                        .expect("generate JSON");
+                    assert_eq!(generated["events"].as_u64(), Some(events as u64));
+                }
+                let secret_id = integration_tests::unique("bench-systems");
+                sm.create_secret()
+                    .name(&secret_id)
+                    .secret_string(
+                        json!({"username": user, "password": PASSWORD, "apiUrl": sandbox.url})
+                            .to_string(),
+                    )
+                    .send()
+                    .await
+                    .expect("create secret");
+                let parameter = format!("/bench/{}", integration_tests::unique("checkpoint"));
+                ssm.put_parameter()
+                    .name(&parameter)
+                    .r#type(aws_sdk_ssm::types::ParameterType::String)
+                    .value(Checkpoint::new(&from, time::OffsetDateTime::now_utc()).to_json())
+                    .send()
+                    .await
+                    .expect("put checkpoint");
+                entries.push(json!({"name": user, "secret": secret_id, "checkpoint": parameter}));
+            }
+            let mut samples = Vec::new();
+            let mut rss = Vec::new();
+            for _ in 0..ctx.args.system_runs {
+                let table = integration_tests::moto::create_state_table(&cfg).await;
+                let mut env = moto_env(ctx, moto);
+                env.extend([
+                    ("SYSTEMS".to_owned(), json!(entries).to_string()),
+                    ("STATE_TABLE".to_owned(), table),
+                ]);
+                let mut api = RuntimeApi::start().await.expect("runtime API");
+                let p =
+                    Process::spawn(&bin("check-retrieval"), &api, &env, &ctx.logs).expect("spawn");
+                api.first_next(Duration::from_secs(10))
+                    .await
+                    .expect("check-retrieval started");
+                let started = Instant::now();
+                let answer = api
+                    .invoke(json!({}), Duration::from_secs(900))
+                    .await
+                    .expect("an answer");
+                samples.push(started.elapsed().as_secs_f64() * 1000.0);
+                rss.extend(p.peak_rss_kib().map(|k| k as f64));
+                p.kill().await;
+                match &answer {
+                    Ok(report) => assert_eq!(
+                        report["summary"]["systems"].as_u64(),
+                        Some(n as u64),
+                        "every system reported: {report}"
+                    ),
+                    Err(e) => eprintln!("check-retrieval answered an error for {n} systems: {e}"),
+                }
+            }
+            let st = Stats::of(&samples).expect("samples");
+            let peak = rss.iter().copied().fold(f64::NAN, f64::max);
+            ctx.results.insert(
+                format!("systems/{n}/{events}"),
+                json!({"ms": st.median, "peakRssKib": peak, "runs": ctx.args.system_runs}),
+            );
+            let mut row = Row::new(
+                format!("{n} system(s), {events} events waiting in each: one run"),
+                format!("{:.0} ms; peak RSS {}", st.median, mib(peak)),
+            );
+            if n >= 50 {
+                // The template's timeout, less the margin the function keeps for itself.
+                row = row.target("≤ 45 s (timeout 60 s)", st.median <= 45_000.0);
+            }
+            rows.push(row);
+        }
     }
     rows
 }
@@ -738,10 +872,11 @@ async fn main() {
     let logs = args.work_dir.join("functions.log");
     let _ = std::fs::remove_file(&logs);
     let wants = |part: &str| args.only.is_empty() || args.only.iter().any(|o| o == part);
-    let (cold, rot, back, cert, size) = (
+    let (cold, rot, back, sys, cert, size) = (
         wants("cold"),
         wants("rotation"),
         wants("backlog"),
+        wants("systems"),
         wants("certs"),
         wants("size"),
     );
@@ -764,7 +899,7 @@ async fn main() {
             cold_starts(&mut ctx).await,
         );
     }
-    let moto = (rot || back || cert).then(integration_tests::moto::Moto::start);
+    let moto = (rot || back || sys || cert).then(integration_tests::moto::Moto::start);
     if let Some(moto) = &moto {
         if rot {
             section("Rotation (moto + sandbox)", rotation(&mut ctx, moto).await);
@@ -773,6 +908,12 @@ async fn main() {
             section(
                 "Backlog scan (sandbox, 1,000 events a page)",
                 backlog(&mut ctx, moto).await,
+            );
+        }
+        if sys {
+            section(
+                "Every system in one run (sandbox, check-retrieval, 8 systems at a time)",
+                systems(&mut ctx, moto).await,
             );
         }
         if cert {

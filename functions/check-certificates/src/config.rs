@@ -320,7 +320,7 @@ pub fn parse_targets(raw: &str) -> Result<Vec<Target>, ConfigError> {
         };
         let name = match map.get("name") {
             None | Some(Value::Null) => return Err(fail(None, TargetProblem::MissingName)),
-            Some(Value::String(s)) if valid_name(s) => s.as_str(),
+            Some(Value::String(s)) if suomifi_shared::config::is_valid_name(s) => s.as_str(),
             Some(_) => return Err(fail(None, TargetProblem::BadName)),
         };
         let target = parse_target(name, map).map_err(|p| fail(Some(name), p))?;
@@ -393,12 +393,6 @@ fn parse_target(name: &str, map: &Map<String, Value>) -> Result<Target, TargetPr
         source,
         role,
     })
-}
-
-fn valid_name(s: &str) -> bool {
-    (1..=64).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn required_string<'a>(

@@ -17,7 +17,8 @@
 //!
 //! Every finding goes through the shared [`AlertLifecycle`] (open once, remind, escalate,
 //! resolve). The rules are in [`evaluate`] (pure), the alert texts in [`render`], the report in
-//! [`report`]; [`Checker::run`] ties them together over the [`ports`].
+//! [`report`]; [`Checker::run`] ties them together over the [`ports`] for one system, and
+//! [`fleet::Fleet`] runs every system the organisation has (`SYSTEMS`) in one invocation.
 //!
 //! # Failing loudly, but only for the right reason
 //!
@@ -32,6 +33,7 @@ pub mod adapters;
 pub mod backlog;
 pub mod config;
 pub mod evaluate;
+pub mod fleet;
 pub mod ports;
 pub mod render;
 pub mod report;
@@ -62,7 +64,11 @@ pub const DEADLINE_MARGIN: StdDuration = StdDuration::from_secs(15);
 /// What a run needs besides its ports.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `SUOMIFI_SECRET_ID`.
+    /// The system's name (`SYSTEMS`' `name`): report entry, metric dimension, alert label.
+    pub system: String,
+    /// Whether alert titles begin with the system's name (when a stack watches several).
+    pub name_in_titles: bool,
+    /// The system's credentials secret.
     pub secret_id: String,
     /// The thresholds.
     pub thresholds: Thresholds,
@@ -75,10 +81,13 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Settings from the validated configuration, with the default client and page bound.
-    pub fn from_config(config: &config::Config) -> Self {
+    /// Settings of one system of the validated configuration, with the default client and
+    /// page bound.
+    pub fn for_system(config: &config::Config, system: &config::System) -> Self {
         Self {
-            secret_id: config.secret_id.clone(),
+            system: system.name.clone(),
+            name_in_titles: config.systems.len() > 1,
+            secret_id: system.secret_id.clone(),
             thresholds: config.thresholds,
             reminder: config.reminder,
             client: ClientConfig::default(),
@@ -133,8 +142,8 @@ impl CheckError {
     /// A stable name for the Lambda error type (alarms and log filters match on it).
     pub fn error_type(&self) -> &'static str {
         match self {
-            Self::Alerting { .. } => "AlertingFailed",
-            Self::State(_) => "StateTableFailed",
+            Self::Alerting { .. } => "CheckRetrieval.AlertingFailed",
+            Self::State(_) => "CheckRetrieval.StateTableFailed",
         }
     }
 }
@@ -170,6 +179,26 @@ enum Verdict {
     Healthy(Alert),
     /// Not evaluated this run (a prerequisite failed): leave the alert as it is.
     Unknown,
+}
+
+impl Verdict {
+    /// The alert names the system: a detail row, and in the title when a stack watches several.
+    fn labelled(self, settings: &Settings) -> Self {
+        let label = |mut alert: Alert| {
+            alert
+                .details
+                .insert(0, ("System".to_owned(), settings.system.clone()));
+            if settings.name_in_titles {
+                alert.title = format!("[{}] {}", settings.system, alert.title);
+            }
+            alert
+        };
+        match self {
+            Self::Problem(alert, stage) => Self::Problem(label(alert), stage),
+            Self::Healthy(alert) => Self::Healthy(label(alert)),
+            Self::Unknown => Self::Unknown,
+        }
+    }
 }
 
 /// A logged-in API session.
@@ -224,6 +253,23 @@ pub struct Checker<Cr, Ck, S, N, C, T> {
     keys: AlertKeys,
 }
 
+impl<Cr, Ck, S, N, C, T> Checker<Cr, Ck, S, N, C, T> {
+    /// The system's name.
+    pub fn system(&self) -> &str {
+        &self.settings.system
+    }
+
+    /// The system's credentials secret.
+    pub fn secret_id(&self) -> &str {
+        &self.settings.secret_id
+    }
+
+    /// Whether the system's retriever is watched (a checkpoint parameter is configured).
+    pub fn watches_retrieval(&self) -> bool {
+        self.checkpoint.is_some()
+    }
+}
+
 impl<Cr, Ck, S, N, C, T> Checker<Cr, Ck, S, N, C, T>
 where
     Cr: CredentialsSource,
@@ -266,23 +312,6 @@ where
             "retrieval/cursor/{}",
             render::secret_label(&self.settings.secret_id)
         )
-    }
-
-    /// One run, as the Lambda handler does it: the check, then the report logged as one
-    /// structured line and its metrics printed in Embedded Metric Format. Returns the report.
-    pub async fn handle(&self, deadline: Option<Instant>) -> Result<Report, CheckError> {
-        let result = self.run(deadline).await;
-        let report = match &result {
-            Ok(r) => r,
-            Err(CheckError::Alerting { report, .. }) => report,
-            Err(CheckError::State(_)) => return result,
-        };
-        log_report(report);
-        let metrics = report.metrics();
-        if !metrics.is_empty() {
-            suomifi_shared::telemetry::emit_metrics(report.checked_at, &[], &metrics);
-        }
-        result
     }
 
     /// The check: evaluates everything, drives the alert lifecycle, and returns the report.
@@ -420,6 +449,7 @@ where
             tls_note = Some("not probed: the credentials could not be read".to_owned());
         }
         let report = Report {
+            system: self.settings.system.clone(),
             status,
             checked_at: now,
             retrieval_watched: self.checkpoint.is_some(),
@@ -459,7 +489,7 @@ where
         let mut alerts = Vec::new();
         let mut failures = Vec::new();
         for (key, verdict) in findings {
-            let (severity, result) = match verdict {
+            let (severity, result) = match verdict.labelled(&self.settings) {
                 Verdict::Problem(alert, stage) => {
                     let severity = alert.severity;
                     status = status.max(Status::of(severity));
@@ -910,7 +940,7 @@ where
 }
 
 /// Logs the report as one structured line.
-fn log_report(report: &Report) {
+pub(crate) fn log_report(report: &Report) {
     let json =
         serde_json::to_string(report).unwrap_or_else(|e| format!("{{\"unserialisable\":\"{e}\"}}"));
     match report.status {

@@ -4,8 +4,9 @@
 //! or `{}` — the payload is ignored); returns the JSON report.
 //!
 //! Environment:
-//! - `SUOMIFI_SECRET_ID` — name or ARN of the Secrets Manager secret holding the Suomi.fi credentials (required)
-//! - `CHECKPOINT_PARAMETER` — SSM parameter where the retriever writes its checkpoint; unset: retrieval is not watched (optional)
+//! - `SYSTEMS` — every Suomi.fi system to check: a JSON array of `{"name", "secret", "checkpoint"?}` (the credentials secret's name or ARN, the retriever's SSM checkpoint parameter); instead of the next two (one of the two ways is required)
+//! - `SUOMIFI_SECRET_ID` — one system only, instead of `SYSTEMS`: name or ARN of the Secrets Manager secret holding the Suomi.fi credentials, a list of one named after the secret (optional)
+//! - `CHECKPOINT_PARAMETER` — with `SUOMIFI_SECRET_ID`: SSM parameter where the retriever writes its checkpoint; unset: retrieval is not watched (optional)
 //! - `STATE_TABLE` — DynamoDB table (partition key `pk`, String) for alert state and the checker's own cursor (required)
 //! - `ALERT_TOPIC_ARN` — SNS topic for alerts; unset: alerts are only logged (optional)
 //! - `HEARTBEAT_MAX_AGE_MINUTES` — alert when the checkpoint's `updatedAt` is older than this (default 30)
@@ -18,6 +19,7 @@
 
 use check_retrieval::adapters::{ProbeTlsInspector, SecretsManagerSource, SsmCheckpointSource};
 use check_retrieval::config::{Config, Env};
+use check_retrieval::fleet::Fleet;
 use check_retrieval::{Checker, Ports, Settings, scan_deadline};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
@@ -34,7 +36,10 @@ suomifi_shared::embed_dependency_list!();
 async fn main() -> Result<(), Error> {
     suomifi_shared::deps::keep(DEPENDENCY_LIST);
     suomifi_shared::telemetry::init();
-    let config = Config::from_env(&Env::from_process())?;
+    let config = match Config::from_env(&Env::from_process()) {
+        Ok(config) => config,
+        Err(e) => suomifi_shared::telemetry::refuse_start("CheckRetrieval.Config", &e),
+    };
     let aws = match suomifi_shared::aws::load_config().await {
         Ok(aws) => aws,
         Err(e) => suomifi_shared::telemetry::refuse_start("CheckRetrieval.Config", &e),
@@ -46,25 +51,32 @@ async fn main() -> Result<(), Error> {
             AnyNotifier::None(NoNotifier)
         }
     };
-    let ports = Ports {
-        credentials: SecretsManagerSource::new(
-            SecretsManager::new(aws_sdk_secretsmanager::Client::new(&aws)),
-            &config.secret_id,
-        ),
-        checkpoint: config
-            .checkpoint_parameter
-            .as_ref()
-            .map(|name| SsmCheckpointSource::new(aws_sdk_ssm::Client::new(&aws), name)),
-        store: DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.state_table),
-        notifier,
-        clock: SystemClock,
-        tls: ProbeTlsInspector::new(Duration::from_secs(10)),
-    };
-    let checker = Checker::new(Settings::from_config(&config), ports);
-    let checker = &checker;
+    let secrets = SecretsManager::new(aws_sdk_secretsmanager::Client::new(&aws));
+    let ssm = aws_sdk_ssm::Client::new(&aws);
+    let store = DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.state_table);
+    let checkers = config
+        .systems
+        .iter()
+        .map(|system| {
+            let ports = Ports {
+                credentials: SecretsManagerSource::new(secrets.clone(), &system.secret_id),
+                checkpoint: system
+                    .checkpoint_parameter
+                    .as_ref()
+                    .map(|name| SsmCheckpointSource::new(ssm.clone(), name)),
+                store: store.clone(),
+                notifier: notifier.clone(),
+                clock: SystemClock,
+                tls: ProbeTlsInspector::new(Duration::from_secs(10)),
+            };
+            Checker::new(Settings::for_system(&config, system), ports)
+        })
+        .collect();
+    let fleet = Fleet::new(checkers, SystemClock);
+    let fleet = &fleet;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let deadline = scan_deadline(event.context.deadline, SystemTime::now());
-        checker.handle(deadline).await
+        fleet.handle(deadline).await
     }))
     .await
 }

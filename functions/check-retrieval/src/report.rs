@@ -39,7 +39,9 @@ impl Status {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
-    /// `ok`, `warning` or `critical`.
+    /// The system's name (`SYSTEMS`' `name`).
+    pub system: String,
+    /// `ok`, `unknown`, `warning` or `critical`.
     pub status: Status,
     /// When the check ran.
     #[serde(with = "time::serde::rfc3339")]

@@ -127,6 +127,8 @@ impl World {
             pending_version: false,
         };
         let settings = Settings {
+            system: "early-education".into(),
+            name_in_titles: false,
             secret_id: SECRET.into(),
             thresholds: Thresholds::default(),
             reminder: Duration::hours(24),
@@ -179,6 +181,20 @@ impl World {
                 tls: FixedTls,
             },
         )
+    }
+
+    /// A fleet of this world's one checker.
+    fn fleet(
+        &self,
+    ) -> crate::fleet::Fleet<
+        FakeCredentials,
+        FakeCheckpoint,
+        MemoryStateStore,
+        RecordingNotifier,
+        ManualClock,
+        FixedTls,
+    > {
+        crate::fleet::Fleet::new(vec![self.checker()], self.clock.clone())
     }
 
     /// Moves both clocks.
@@ -669,16 +685,23 @@ async fn a_failed_publish_fails_the_run_and_the_alert_is_sent_by_the_next_run() 
     w.write_checkpoint(&token, w.now() - Duration::hours(2));
     w.notifier.fail_next(1);
 
-    let err = w.checker().handle(None).await.unwrap_err();
+    let err = w.fleet().handle(None).await.unwrap_err();
 
-    assert_eq!(err.error_type(), "AlertingFailed");
-    let CheckError::Alerting { report, .. } = &err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(report.status, Status::Warning, "the report is kept");
+    assert_eq!(err.error_type(), "CheckRetrieval.AlertingFailed");
+    assert_eq!(err.failures.len(), 1);
+    assert!(
+        matches!(err.failures[0].1, CheckError::Alerting { .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("system `early-education`"),
+        "{err}"
+    );
+    assert_eq!(err.report.status, Status::Warning, "the report is kept");
+    assert_eq!(err.report.systems[0].status, Status::Warning);
     assert!(w.sent().is_empty());
     let diagnostic = lambda_runtime::Diagnostic::from(err);
-    assert_eq!(diagnostic.error_type, "AlertingFailed");
+    assert_eq!(diagnostic.error_type, "CheckRetrieval.AlertingFailed");
 
     let again = w.checker().run(None).await.unwrap();
     assert_eq!(
@@ -697,11 +720,11 @@ async fn an_unreachable_state_table_fails_the_run() {
         .fail
         .store(true, std::sync::atomic::Ordering::SeqCst);
     let err = w.checker().run(None).await.unwrap_err();
-    assert_eq!(err.error_type(), "AlertingFailed");
+    assert_eq!(err.error_type(), "CheckRetrieval.AlertingFailed");
     assert!(err.to_string().contains("injected failure"), "{err}");
     // Unwatched mode touches the table for its cursor first.
     let err = w.checker_with(false).run(None).await.unwrap_err();
-    assert_eq!(err.error_type(), "StateTableFailed");
+    assert_eq!(err.error_type(), "CheckRetrieval.StateTableFailed");
 }
 
 #[tokio::test]
@@ -983,11 +1006,11 @@ async fn no_password_or_token_reaches_logs_reports_or_notifications() {
             Fault::ServerError { status: 502 },
         ))
         .unwrap();
-    let ok = w.checker().handle(None).await.unwrap();
+    let ok = w.fleet().handle(None).await.unwrap();
     // And a run where the password is refused (the error path).
     w.sandbox
         .set_password("Another-Password-0123456789-abcdefgh!");
-    let refused = w.checker().handle(None).await.unwrap();
+    let refused = w.fleet().handle(None).await.unwrap();
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(
@@ -1046,8 +1069,10 @@ fn settings_come_from_the_configuration() {
         ("REMINDER_HOURS", "3"),
     ]))
     .unwrap();
-    let s = Settings::from_config(&config);
+    let s = Settings::for_system(&config, &config.systems[0]);
     assert_eq!(s.secret_id, "s");
+    assert_eq!(s.system, "s");
+    assert!(!s.name_in_titles, "one system: titles as they were");
     assert_eq!(s.reminder, Duration::hours(3));
     assert_eq!(s.max_pages, backlog::MAX_PAGES_PER_RUN);
 }
@@ -1168,4 +1193,108 @@ async fn a_password_changed_by_a_running_rotation_is_not_paged_and_a_stuck_one_i
     }
     // The backlog was still read with the working password.
     assert!(stuck.backlog.is_some());
+}
+
+#[tokio::test]
+async fn a_system_that_hangs_is_reported_unknown_and_never_holds_back_the_others() {
+    let w = World::start().await;
+    let token = w.retrieve_all().await;
+    w.write_checkpoint(&token, w.now());
+    // A host that accepts connections and never answers.
+    let black_hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hole = format!("http://{}", black_hole.local_addr().unwrap());
+    let stuck_creds = FakeCredentials {
+        secret: Arc::new(Mutex::new(Ok(serde_json::json!({
+            "username": "stuck-system", "password": PASSWORD, "apiUrl": hole
+        })
+        .to_string()))),
+        meta: w.creds.meta.clone(),
+        pending: Arc::new(Mutex::new(None)),
+    };
+    let stuck = Checker::new(
+        Settings {
+            system: "stuck".into(),
+            secret_id: "suomifi/stuck".into(),
+            name_in_titles: true,
+            ..w.settings.clone()
+        },
+        Ports {
+            credentials: stuck_creds,
+            checkpoint: None,
+            store: w.store.clone(),
+            notifier: w.notifier.clone(),
+            clock: w.clock.clone(),
+            tls: FixedTls,
+        },
+    );
+    // The scans may read for a second; a system still busy half a second later is given up.
+    let fleet = crate::fleet::Fleet::new(vec![stuck, w.checker()], w.clock.clone())
+        .with_grace(StdDuration::from_millis(500));
+    let deadline = Instant::now() + StdDuration::from_secs(1);
+
+    let started = Instant::now();
+    let report = fleet.run(Some(deadline)).await.unwrap();
+
+    assert!(
+        started.elapsed() < StdDuration::from_secs(9),
+        "the 10 s client timeout was not waited for"
+    );
+    assert_eq!(report.systems.len(), 2);
+    let (hung, fine) = (&report.systems[0], &report.systems[1]);
+    assert_eq!(hung.system, "stuck");
+    assert_eq!(hung.status, Status::Unknown);
+    assert_eq!(hung.credentials.status, "notChecked");
+    assert!(
+        hung.notes[0].contains("not finished before the Lambda deadline"),
+        "{:?}",
+        hung.notes
+    );
+    assert!(hung.alerts.is_empty(), "its alerts are left as they are");
+    assert_eq!(fine.system, "early-education");
+    assert_eq!(fine.status, Status::Ok, "{fine:?}");
+    assert_eq!(
+        report.status,
+        Status::Unknown,
+        "never ok while a system is unchecked"
+    );
+    assert_eq!(report.summary.systems, 2);
+    assert_eq!((report.summary.ok, report.summary.unknown), (1, 1));
+    assert_eq!(report.worst_first()[0].system, "stuck");
+    assert!(w.sent().is_empty(), "{:?}", w.sent());
+    drop(black_hole);
+}
+
+#[tokio::test]
+async fn with_several_systems_every_alert_names_its_system() {
+    let w = World::start().await;
+    let token = w.retrieve_all().await;
+    w.write_checkpoint(&token, w.now() - Duration::hours(3));
+    let named = Checker::new(
+        Settings {
+            name_in_titles: true,
+            ..w.settings.clone()
+        },
+        Ports {
+            credentials: w.creds.clone(),
+            checkpoint: Some(w.checkpoint.clone()),
+            store: w.store.clone(),
+            notifier: w.notifier.clone(),
+            clock: w.clock.clone(),
+            tls: FixedTls,
+        },
+    );
+    named.run(None).await.unwrap();
+    let sent = w.sent();
+    assert!(!sent.is_empty());
+    for alert in &sent {
+        assert!(
+            alert.title.starts_with("[early-education] "),
+            "{}",
+            alert.title
+        );
+        assert_eq!(
+            alert.details[0],
+            ("System".to_owned(), "early-education".to_owned())
+        );
+    }
 }

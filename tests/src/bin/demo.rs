@@ -705,7 +705,8 @@ impl Demo {
             "citizens sent 4 messages since (oldest 2 h 50 min ago): nobody has retrieved them",
         );
         self.progress("check-retrieval (scheduled run):");
-        let report = Self::invoke(&mut self.retrieval, json!({})).await?;
+        // One system here (SUOMIFI_SECRET_ID): the report's only entry.
+        let report = Self::invoke(&mut self.retrieval, json!({})).await?["systems"][0].clone();
         self.progress(&format!(
             "  report: status {}, heartbeat {} min old, backlog {} message(s), {} day(s) to deletion",
             self.paint.yellow(report["status"].as_str().unwrap_or("?")),
@@ -771,7 +772,7 @@ impl Demo {
             .await?;
         ensure!(code == 0, "checkpoint put exited {code}");
         self.progress("check-retrieval (next scheduled run):");
-        let report = Self::invoke(&mut self.retrieval, json!({})).await?;
+        let report = Self::invoke(&mut self.retrieval, json!({})).await?["systems"][0].clone();
         self.progress(&format!(
             "  report: status {}, heartbeat {} min old, backlog {} message(s)",
             self.paint.green(report["status"].as_str().unwrap_or("?")),
