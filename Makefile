@@ -51,11 +51,11 @@ test: venv lint test-rust fuzz-replay infra-check
 	@tools/test-summary.sh target/test-output.log
 
 demo: $(STANDINS)
-	$(CARGO) build --release --bins
+	$(CARGO) build --release --workspace --bins
 	tools/demo.sh
 
 bench: $(STANDINS)
-	$(CARGO) build --release --bins
+	$(CARGO) build --release --workspace --bins
 	tools/bench.sh
 
 # Every parser that meets outside input, fuzzed briefly (FUZZ_SECONDS each; long runs: see BENCHMARKS.md).

@@ -36,10 +36,10 @@ if [[ ! -x .venv/standins/bin/moto_server ]]; then
 fi
 
 echo "== building release binaries"
-cargo build --release \
+cargo build --release --workspace \
   --bin rotate-password --bin check-retrieval --bin check-certificates --bin check-updates \
   --bin suomifi-sandbox --bin bench-hello --bin bench-floor-scan --bin bench-tls-farm --bin bench-probe-floor
-cargo build --bin bench-runner
+cargo build --workspace --bin bench-runner
 
 out="target/bench"
 mkdir -p "$out"

@@ -245,7 +245,7 @@ pub fn rotation_event(data: &[u8]) {
         }
         Err(e) => {
             assert!(
-                ["InvalidEvent", "UnknownStep"].contains(&e.error_type()),
+                ["RotatePassword.InvalidEvent", "RotatePassword.UnknownStep"].contains(&e.error_type()),
                 "{}",
                 e.error_type()
             );

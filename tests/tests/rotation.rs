@@ -249,7 +249,7 @@ async fn server_errors_fail_the_step_retryably_and_a_retry_completes() {
         ))
         .unwrap();
     let err = fx.step("setSecret", &token).await.unwrap_err().function();
-    assert_eq!(err.error_type, "Retryable");
+    assert_eq!(err.error_type, "RotatePassword.Retryable");
     assert!(err.error_message.contains("503"), "{}", err.error_message);
     fx.sandbox.clear_faults();
     fx.assert_recoverable().await;
@@ -261,7 +261,7 @@ async fn server_errors_fail_the_step_retryably_and_a_retry_completes() {
         ))
         .unwrap();
     let err = fx.step("setSecret", &token).await.unwrap_err().function();
-    assert_eq!(err.error_type, "Retryable");
+    assert_eq!(err.error_type, "RotatePassword.Retryable");
     assert_eq!(fx.sandbox.password(), OLD);
     // Secrets Manager retries the whole rotation.
     for s in STEPS {
@@ -284,7 +284,7 @@ async fn a_cool_down_refusal_is_retryable_and_keeps_the_pending_password() {
         .add_fault(FaultRule::once(Endpoint::ChangePassword, Fault::CoolDown))
         .unwrap();
     let err = fx.step("setSecret", &token).await.unwrap_err().function();
-    assert_eq!(err.error_type, "Retryable");
+    assert_eq!(err.error_type, "RotatePassword.Retryable");
     assert!(
         err.error_message.contains("cool-down"),
         "{}",
@@ -320,7 +320,7 @@ async fn a_policy_refusal_changes_nothing_and_notifies() {
         .await
         .unwrap();
     let err = fx.step("setSecret", &token).await.unwrap_err().function();
-    assert_eq!(err.error_type, "ChangeRefused");
+    assert_eq!(err.error_type, "RotatePassword.ChangeRefused");
     assert_eq!(fx.sandbox.password(), OLD);
     assert_eq!(fx.password("AWSCURRENT").await.as_deref(), Some(OLD));
     let sent = fx.topic.drain().await;
@@ -341,7 +341,7 @@ async fn drift_is_detected_notified_and_nothing_changes() {
     let by_hand = "Changed-by-hand-00000000000000000000000000!";
     fx.sandbox.set_password(by_hand);
     let err = fx.step("setSecret", &token).await.unwrap_err().function();
-    assert_eq!(err.error_type, "DriftDetected");
+    assert_eq!(err.error_type, "RotatePassword.DriftDetected");
     assert_eq!(fx.sandbox.password(), by_hand);
     assert_eq!(fx.sandbox.state().password_changes, 0);
     let err = fx
@@ -350,7 +350,7 @@ async fn drift_is_detected_notified_and_nothing_changes() {
         .unwrap_err()
         .function();
     assert_eq!(
-        err.error_type, "Retryable",
+        err.error_type, "RotatePassword.Retryable",
         "never promote a password Suomi.fi refuses"
     );
     assert_eq!(fx.password("AWSCURRENT").await.as_deref(), Some(OLD));
@@ -428,7 +428,7 @@ async fn two_set_secret_invocations_at_once_change_the_password_once() {
     // Both succeed, or one reports a retryable error; never a lost password.
     for r in [&a, &b] {
         if let Err(e) = r {
-            assert_eq!(e.clone().function().error_type, "Retryable", "{e:?}");
+            assert_eq!(e.clone().function().error_type, "RotatePassword.Retryable", "{e:?}");
         }
     }
     assert!(a.is_ok() || b.is_ok());
@@ -450,21 +450,21 @@ async fn bad_input_is_a_clear_error_and_changes_nothing() {
         .await
         .unwrap_err()
         .function();
-    assert_eq!(err.error_type, "UnknownStep");
+    assert_eq!(err.error_type, "RotatePassword.UnknownStep");
     assert!(err.error_message.contains("rotateEverything"));
     let err =
         fx.f.invoke(json!({"hello": "world"}))
             .await
             .unwrap_err()
             .function();
-    assert_eq!(err.error_type, "InvalidEvent");
+    assert_eq!(err.error_type, "RotatePassword.InvalidEvent");
     // A token that is not a version of the secret.
     let err = fx
         .step("createSecret", "not-a-version-of-this-secret")
         .await
         .unwrap_err()
         .function();
-    assert_eq!(err.error_type, "InvalidToken");
+    assert_eq!(err.error_type, "RotatePassword.InvalidToken");
     assert!(fx.password("AWSPENDING").await.is_none());
     assert_eq!(fx.sandbox.state().requests.change_password, 0);
 }
@@ -483,7 +483,7 @@ async fn a_malformed_or_incomplete_secret_is_invalid_and_nothing_is_created() {
             .await
             .unwrap_err()
             .function();
-        assert_eq!(err.error_type, "InvalidSecret", "{raw}");
+        assert_eq!(err.error_type, "RotatePassword.InvalidSecret", "{raw}");
         assert!(fx.password("AWSPENDING").await.is_none());
         let sent = fx.topic.drain().await;
         assert_eq!(sent.len(), 1, "a malformed secret needs a person");
@@ -507,7 +507,7 @@ async fn rotation_disabled_is_refused() {
         .unwrap_err()
         .function();
     assert!(
-        err.error_type == "RotationDisabled" || err.error_type == "InvalidToken",
+        err.error_type == "RotatePassword.RotationDisabled" || err.error_type == "RotatePassword.InvalidToken",
         "{err:?}"
     );
     assert_eq!(fx.password("AWSCURRENT").await.as_deref(), Some(OLD));

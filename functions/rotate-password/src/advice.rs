@@ -195,7 +195,7 @@ mod tests {
     fn a_refusal_soon_after_a_change_is_the_cool_down_whatever_its_words() {
         let e = classify_change_failure(refused("Bad request"), Some(Duration::hours(2)));
         assert!(matches!(e, RotationError::CoolDown { .. }), "{e:?}");
-        assert_eq!(e.error_type(), "Retryable");
+        assert_eq!(e.error_type(), "RotatePassword.Retryable");
     }
 
     #[test]
@@ -213,7 +213,7 @@ mod tests {
             refused("New password does not meet the password policy; wait, it has no symbol"),
             None,
         );
-        assert_eq!(e.error_type(), "ChangeRefused");
+        assert_eq!(e.error_type(), "RotatePassword.ChangeRefused");
     }
 
     #[test]
@@ -226,11 +226,11 @@ mod tests {
         };
         assert_eq!(
             classify_change_failure(client(403), None).error_type(),
-            "ChangeRefused"
+            "RotatePassword.ChangeRefused"
         );
         assert_eq!(
             classify_change_failure(client(429), None).error_type(),
-            "Retryable"
+            "RotatePassword.Retryable"
         );
         let timeout = ApiError::Timeout {
             endpoint: "/v1/change-password",
@@ -239,7 +239,7 @@ mod tests {
         };
         assert_eq!(
             classify_change_failure(timeout, None).error_type(),
-            "Retryable"
+            "RotatePassword.Retryable"
         );
     }
 

@@ -232,23 +232,24 @@ impl RotationError {
         }
     }
 
-    /// Stable name for alarms and log filters.
+    /// Stable name for alarms and log filters, `RotatePassword.<kind>` (one scheme for every
+    /// function: `<Function>.<kind>`).
     pub fn error_type(&self) -> &'static str {
         match self {
-            Self::InvalidEvent(_) => "InvalidEvent",
-            Self::UnknownStep(_) => "UnknownStep",
-            Self::RotationDisabled(_) => "RotationDisabled",
-            Self::TokenNotAVersion { .. } | Self::NotPending { .. } => "InvalidToken",
-            Self::InvalidSecret { .. } | Self::PendingMismatch(_) => "InvalidSecret",
+            Self::InvalidEvent(_) => "RotatePassword.InvalidEvent",
+            Self::UnknownStep(_) => "RotatePassword.UnknownStep",
+            Self::RotationDisabled(_) => "RotatePassword.RotationDisabled",
+            Self::TokenNotAVersion { .. } | Self::NotPending { .. } => "RotatePassword.InvalidToken",
+            Self::InvalidSecret { .. } | Self::PendingMismatch(_) => "RotatePassword.InvalidSecret",
             Self::PendingMissing { .. }
             | Self::SecretsManager(_)
             | Self::Suomifi { .. }
             | Self::CoolDown { .. }
             | Self::TransientRefusal(_)
-            | Self::PendingNotAccepted(_) => "Retryable",
-            Self::ChangeRefused { .. } => "ChangeRefused",
-            Self::DriftDetected(_) => "DriftDetected",
-            Self::TestFailed { .. } => "TestFailed",
+            | Self::PendingNotAccepted(_) => "RotatePassword.Retryable",
+            Self::ChangeRefused { .. } => "RotatePassword.ChangeRefused",
+            Self::DriftDetected(_) => "RotatePassword.DriftDetected",
+            Self::TestFailed { .. } => "RotatePassword.TestFailed",
         }
     }
 }

@@ -376,7 +376,7 @@ async fn cool_down_is_retryable_and_keeps_the_pending_password() {
     api.0.lock().unwrap().refuse_next_change =
         Some("Password was changed too recently, try again later".into());
     let err = r.handle(&ev(Step::Set)).await.unwrap_err();
-    assert_eq!(err.error_type(), "Retryable");
+    assert_eq!(err.error_type(), "RotatePassword.Retryable");
     assert!(matches!(err, RotationError::CoolDown { .. }));
     assert_eq!(api.password(), OLD);
     // Secrets Manager retries the whole rotation: createSecret must not generate another password.
@@ -393,7 +393,7 @@ async fn drift_is_detected_notified_and_changes_nothing() {
     r.handle(&ev(Step::Create)).await.unwrap();
     api.0.lock().unwrap().password = "Changed-by-hand-000000000000000000000000!".into();
     let err = r.handle(&ev(Step::Set)).await.unwrap_err();
-    assert_eq!(err.error_type(), "DriftDetected");
+    assert_eq!(err.error_type(), "RotatePassword.DriftDetected");
     assert_eq!(api.password(), "Changed-by-hand-000000000000000000000000!");
     assert_eq!(current_password(&secrets), OLD);
     let sent = n.sent();
@@ -418,7 +418,7 @@ async fn suomifi_down_is_retryable_and_changes_nothing() {
     r.handle(&ev(Step::Create)).await.unwrap();
     api.0.lock().unwrap().down = true;
     let err = r.handle(&ev(Step::Set)).await.unwrap_err();
-    assert_eq!(err.error_type(), "Retryable");
+    assert_eq!(err.error_type(), "RotatePassword.Retryable");
     assert_eq!(api.password(), OLD);
     assert!(n.sent().is_empty());
 }
@@ -428,12 +428,12 @@ async fn preflight_refuses_bad_states_with_typed_errors() {
     let (r, secrets, _, _) = setup();
     // Token not a version of the secret.
     let err = r.handle(&ev(Step::Create)).await.unwrap_err();
-    assert_eq!(err.error_type(), "InvalidToken");
+    assert_eq!(err.error_type(), "RotatePassword.InvalidToken");
     // Rotation disabled.
     secrets.start_rotation("t1");
     secrets.0.lock().unwrap().enabled = false;
     let err = r.handle(&ev(Step::Create)).await.unwrap_err();
-    assert_eq!(err.error_type(), "RotationDisabled");
+    assert_eq!(err.error_type(), "RotatePassword.RotationDisabled");
     assert!(secrets.value_with(AWSPENDING).is_none());
 }
 
@@ -448,7 +448,7 @@ async fn a_malformed_current_secret_is_invalid_and_nothing_is_created() {
     );
     secrets.start_rotation("t1");
     let err = r.handle(&ev(Step::Create)).await.unwrap_err();
-    assert_eq!(err.error_type(), "InvalidSecret");
+    assert_eq!(err.error_type(), "RotatePassword.InvalidSecret");
     assert!(secrets.value_with(AWSPENDING).is_none());
 }
 
@@ -471,11 +471,11 @@ fn events_parse_into_types_and_unknown_steps_are_errors() {
         "Step": "set_secret", "SecretId": "arn:x", "ClientRequestToken": "t"
     }))
     .unwrap_err();
-    assert_eq!(err.error_type(), "UnknownStep");
+    assert_eq!(err.error_type(), "RotatePassword.UnknownStep");
     let err = RotationEvent::from_json(serde_json::json!({"SecretId": "arn:x"})).unwrap_err();
-    assert_eq!(err.error_type(), "InvalidEvent");
+    assert_eq!(err.error_type(), "RotatePassword.InvalidEvent");
     let err = RotationEvent::from_json(serde_json::json!([1, 2])).unwrap_err();
-    assert_eq!(err.error_type(), "InvalidEvent");
+    assert_eq!(err.error_type(), "RotatePassword.InvalidEvent");
 }
 
 #[test]
@@ -507,7 +507,7 @@ fn the_event_fixtures_parse_into_their_steps() {
         serde_json::from_str(include_str!("../../../events/scheduled-rule.json")).unwrap(),
     )
     .unwrap_err();
-    assert_eq!(err.error_type(), "InvalidEvent");
+    assert_eq!(err.error_type(), "RotatePassword.InvalidEvent");
 }
 
 #[tokio::test]
@@ -520,7 +520,7 @@ async fn a_refusal_of_the_current_password_that_does_not_repeat_is_not_drift() {
     api.0.lock().unwrap().refuse_logins = 2;
     let err = r.handle(&ev(Step::Set)).await.unwrap_err();
     assert!(matches!(err, RotationError::TransientRefusal(_)), "{err:?}");
-    assert_eq!(err.error_type(), "Retryable");
+    assert_eq!(err.error_type(), "RotatePassword.Retryable");
     assert!(
         n.sent().is_empty(),
         "nobody is paged for a transient refusal"
@@ -596,7 +596,7 @@ async fn no_change_is_attempted_when_the_marker_cannot_be_written() {
     r.handle(&ev(Step::Create)).await.unwrap();
     secrets.0.lock().unwrap().fail_stage = Some(CHANGE_ATTEMPTED.into());
     let err = r.handle(&ev(Step::Set)).await.unwrap_err();
-    assert_eq!(err.error_type(), "Retryable");
+    assert_eq!(err.error_type(), "RotatePassword.Retryable");
     assert_eq!(api.password(), OLD, "nothing changed without the marker");
     secrets.0.lock().unwrap().fail_stage = None;
     r.handle(&ev(Step::Set)).await.unwrap();
@@ -664,7 +664,7 @@ async fn a_permanent_refusal_notifies_once_however_often_it_is_retried_and_a_fin
     for _ in 0..3 {
         api.0.lock().unwrap().refuse_next_change = Some("Bad request".into());
         let err = r.handle(&ev(Step::Set)).await.unwrap_err();
-        assert_eq!(err.error_type(), "ChangeRefused", "{err}");
+        assert_eq!(err.error_type(), "RotatePassword.ChangeRefused", "{err}");
     }
     let sent = n.sent();
     assert_eq!(sent.len(), 1, "{sent:?}");
@@ -695,7 +695,7 @@ async fn a_failed_test_after_the_change_notifies_once_with_recover() {
     for _ in 0..2 {
         api.0.lock().unwrap().test_refusals = 100;
         let err = r.handle(&ev(Step::Test)).await.unwrap_err();
-        assert_eq!(err.error_type(), "TestFailed");
+        assert_eq!(err.error_type(), "RotatePassword.TestFailed");
     }
     let sent = n.sent();
     assert_eq!(sent.len(), 1, "{sent:?}");
@@ -735,7 +735,7 @@ async fn test_secret_stops_retrying_before_the_invocation_deadline() {
         .handle_until(&ev(Step::Test), Some(deadline))
         .await
         .unwrap_err();
-    assert_eq!(err.error_type(), "TestFailed");
+    assert_eq!(err.error_type(), "RotatePassword.TestFailed");
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "answered before the deadline"
