@@ -428,7 +428,11 @@ async fn two_set_secret_invocations_at_once_change_the_password_once() {
     // Both succeed, or one reports a retryable error; never a lost password.
     for r in [&a, &b] {
         if let Err(e) = r {
-            assert_eq!(e.clone().function().error_type, "RotatePassword.Retryable", "{e:?}");
+            assert_eq!(
+                e.clone().function().error_type,
+                "RotatePassword.Retryable",
+                "{e:?}"
+            );
         }
     }
     assert!(a.is_ok() || b.is_ok());
@@ -507,7 +511,8 @@ async fn rotation_disabled_is_refused() {
         .unwrap_err()
         .function();
     assert!(
-        err.error_type == "RotatePassword.RotationDisabled" || err.error_type == "RotatePassword.InvalidToken",
+        err.error_type == "RotatePassword.RotationDisabled"
+            || err.error_type == "RotatePassword.InvalidToken",
         "{err:?}"
     );
     assert_eq!(fx.password("AWSCURRENT").await.as_deref(), Some(OLD));

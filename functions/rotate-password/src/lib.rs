@@ -239,7 +239,9 @@ impl RotationError {
             Self::InvalidEvent(_) => "RotatePassword.InvalidEvent",
             Self::UnknownStep(_) => "RotatePassword.UnknownStep",
             Self::RotationDisabled(_) => "RotatePassword.RotationDisabled",
-            Self::TokenNotAVersion { .. } | Self::NotPending { .. } => "RotatePassword.InvalidToken",
+            Self::TokenNotAVersion { .. } | Self::NotPending { .. } => {
+                "RotatePassword.InvalidToken"
+            }
             Self::InvalidSecret { .. } | Self::PendingMismatch(_) => "RotatePassword.InvalidSecret",
             Self::PendingMissing { .. }
             | Self::SecretsManager(_)
