@@ -37,7 +37,7 @@ fi
 
 echo "== building release binaries"
 cargo build --release --workspace \
-  --bin rotate-password --bin check-retrieval --bin check-certificates \
+  --bin rotate-password --bin check-retrieval --bin check-certificates --bin check-updates \
   --bin suomifi-sandbox --bin bench-hello --bin bench-floor-scan --bin bench-tls-farm --bin bench-probe-floor
 cargo build --workspace --bin bench-runner
 

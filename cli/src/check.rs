@@ -1,4 +1,4 @@
-//! `check retrieval` / `check certificates`: one run of a check, in-process, with the real AWS
+//! `check retrieval` / `check certificates` / `check updates`: one run of a check, in-process, with the real AWS
 //! adapters and the checks' own library code — the scheduled functions and this command cannot
 //! drift apart. Configuration goes through the checks' own parsers (`Config::from_env`,
 //! `Config::from_lookup`), fed from the command line, so a value is validated the same way here
@@ -807,6 +807,193 @@ pub fn render_certificates(r: &check_certificates::Report, style: &Style) -> Str
                 sub.certificate_pem
             ));
         }
+    }
+    out
+}
+
+/// `check updates`.
+#[derive(Args, Debug)]
+pub struct UpdatesArgs {
+    /// Check the dependency list embedded in this built binary (for example
+    /// .aws-sam/build/CheckUpdatesFunction/bootstrap) instead of this command's own. Both come from
+    /// the workspace's one Cargo.lock; this command links every function's code, so its own list
+    /// covers all four.
+    #[arg(long, value_name = "PATH")]
+    binary: Option<std::path::PathBuf>,
+
+    /// The OSV API [default: https://api.osv.dev; https only, http only to loopback].
+    #[arg(long, env = "OSV_API_URL", value_name = "URL")]
+    osv_api_url: Option<String>,
+
+    /// Amendments of the deadline list, as the function's DEADLINES (a JSON array).
+    #[arg(long, env = "DEADLINES", value_name = "JSON")]
+    deadlines: Option<String>,
+
+    /// The state table (alert state). Needed for a real run; a dry run reads it when given.
+    #[arg(long, env = "STATE_TABLE", value_name = "TABLE")]
+    state_table: Option<String>,
+
+    /// The SNS topic for notifications. Needed for a real run.
+    #[arg(long, env = "ALERT_TOPIC_ARN", value_name = "ARN")]
+    alert_topic_arn: Option<String>,
+
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+suomifi_shared::embed_dependency_list!();
+
+/// The dependency list to check: from `--binary`, or this command's own.
+fn updates_list(args: &UpdatesArgs) -> Result<check_updates::deps::DependencyList, CliError> {
+    suomifi_shared::deps::keep(DEPENDENCY_LIST);
+    match &args.binary {
+        None => check_updates::deps::own(DEPENDENCY_LIST).map_err(|e| CliError::new(e.to_string())),
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+            suomifi_shared::deps::find_in_binary(&bytes).ok_or_else(|| {
+                CliError::usage(format!(
+                    "{} carries no dependency list (format {})",
+                    path.display(),
+                    suomifi_shared::deps::FORMAT
+                ))
+                .hint("give a function binary built from this workspace (make package)")
+            })
+        }
+    }
+}
+
+/// `check updates`.
+pub async fn updates(args: UpdatesArgs, style: &Style) -> CliResult {
+    let deps = updates_list(&args)?;
+    let mut env = vec![(
+        "STATE_TABLE",
+        args.state_table
+            .clone()
+            .unwrap_or_else(|| NO_TABLE.to_owned()),
+    )];
+    for (name, value) in [
+        ("OSV_API_URL", &args.osv_api_url),
+        ("DEADLINES", &args.deadlines),
+        ("ALERT_TOPIC_ARN", &args.alert_topic_arn),
+    ] {
+        if let Some(v) = value {
+            env.push((name, v.clone()));
+        }
+    }
+    let config = check_updates::Config::from_env(&suomifi_shared::config::Env::from_pairs(env))
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    let osv = check_updates::osv::HttpOsv::new(
+        config.osv_api.clone(),
+        config.osv_timeout,
+        suomifi_shared::suomifi::RetryPolicy::default(),
+    )
+    .map_err(|e| CliError::new(e.to_string()))?;
+    let sdk = crate::aws_config().await?;
+    let (store, notifier) = adapters(
+        &sdk,
+        args.state_table.as_deref(),
+        args.alert_topic_arn.as_deref(),
+        args.run.dry_run,
+    )?;
+    let ports = check_updates::Ports {
+        osv,
+        store,
+        notifier: notifier.clone(),
+        clock: SystemClock,
+    };
+    let outcome = check_updates::Checker::new(config, deps, ports).run().await;
+    let sent = notifier.sent();
+    if args.run.json {
+        let doc = json!({
+            "report": outcome.report,
+            "dryRun": args.run.dry_run,
+            "notifications": notifications_json(&sent, notifier.publishes()),
+            "failures": outcome.failures,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        print!("{}", render_updates(&outcome.report, style));
+        print!(
+            "{}",
+            render_notifications(&sent, notifier.publishes(), style)
+        );
+    }
+    if let Some(first) = outcome.failures.first() {
+        return Err(CliError::new(format!(
+            "{} state-table or notification operation(s) failed; first: {first}",
+            outcome.failures.len()
+        ))
+        .hint("check the state table and the alert topic (names, permissions, KMS key policy)"));
+    }
+    Ok(match outcome.report.status {
+        "ok" => exit::OK,
+        "affected" => exit::CRITICAL,
+        _ => exit::WARNING,
+    })
+}
+
+/// The update report for a terminal.
+pub fn render_updates(r: &check_updates::Report, style: &Style) -> String {
+    let mut out = String::new();
+    let (status, tone) = match r.status {
+        "ok" => ("OK: no advisory affects a linked version", Tone::Good),
+        "affected" => ("AFFECTED: advisories for linked versions", Tone::Bad),
+        _ => (
+            "UNKNOWN: OSV could not be asked (this is no all-clear)",
+            Tone::Warn,
+        ),
+    };
+    out.push_str(&format!(
+        "{}\n{}\n",
+        style.heading("Update check"),
+        style.paint(status, tone)
+    ));
+    let l = &r.dependency_list;
+    out.push_str(&format!(
+        "  {} crates linked by {} {} ({})\n",
+        l.crates, l.package, l.version, l.target
+    ));
+    if let Some(e) = &r.osv_error {
+        out.push_str(&format!("  {}\n", style.paint(e, Tone::Warn)));
+    }
+    for a in &r.advisories {
+        let fixed: Vec<String> = a
+            .first_fixed
+            .iter()
+            .map(|f| f.clone().unwrap_or_else(|| "none published".into()))
+            .collect();
+        out.push_str(&format!(
+            "  {} {} {}: {} [{}] first fixed: {}\n",
+            style.paint(&a.ids.join(" / "), Tone::Bad),
+            a.crate_name,
+            a.versions.join(", "),
+            a.summary,
+            a.severity,
+            fixed.join(", ")
+        ));
+    }
+    for u in &r.undetermined {
+        out.push_str(&format!("  undetermined {}: {}\n", u.key, u.reason));
+    }
+    out.push_str(&format!("\n{}\n", style.heading("Deadlines")));
+    for d in &r.deadlines {
+        let tone = match d.standing {
+            "imminent" | "passed" => Tone::Bad,
+            "approaching" => Tone::Warn,
+            _ => Tone::Dim,
+        };
+        let when = match (&d.date, d.days_left) {
+            (Some(date), Some(n)) if n >= 0 => format!("{date} (in {n} days)"),
+            (Some(date), Some(n)) => format!("{date} ({} days ago)", -n),
+            _ => "no date announced".into(),
+        };
+        out.push_str(&format!(
+            "  {} {}: {}\n",
+            style.paint(&format!("{:<12}", d.standing), tone),
+            d.title,
+            when
+        ));
     }
     out
 }

@@ -129,6 +129,13 @@ enum CheckCommand {
     /// Without --dry-run it is exactly a scheduled run: alert state and the remembered
     /// certificates are updated and notifications are published to the alert topic.
     Certificates(check::CertificatesArgs),
+
+    /// The update check: security advisories (OSV) for the crates the bundle links, at their
+    /// locked versions, and DVV's and AWS's announced deadlines.
+    ///
+    /// Without --dry-run it is exactly a scheduled run of check-updates: alert state is updated
+    /// and notifications are published to the alert topic.
+    Updates(check::UpdatesArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -182,6 +189,7 @@ fn main() -> ExitCode {
             Command::Status(args) => status::run(args, &style).await,
             Command::Rotate(args) => rotate::run(args, &style).await,
             Command::Check(CheckCommand::Retrieval(args)) => check::retrieval(args, &style).await,
+            Command::Check(CheckCommand::Updates(args)) => check::updates(args, &style).await,
             Command::Check(CheckCommand::Certificates(args)) => {
                 check::certificates(args, &style).await
             }

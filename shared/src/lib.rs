@@ -9,6 +9,7 @@ pub mod aws;
 pub mod checkpoint;
 pub mod clock;
 pub mod config;
+pub mod deps;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 pub mod notify;

@@ -6,11 +6,13 @@
 //! - [`runtime`]: a Lambda Runtime API stand-in that runs the real function binaries exactly as
 //!   Lambda does (`AWS_LAMBDA_RUNTIME_API`, `/invocation/next`, `/response`, `/error`), captures
 //!   their output, and can kill them mid-flight.
+//! - [`osv`]: an OSV API stand-in (querybatch with pagination, vulns, 5xx and garbage modes).
 //! - [`unique`]: resource names that never collide, so tests run in parallel.
 //!
 //! The Suomi.fi sandbox is the `suomifi-sandbox` crate, started in-process.
 
 pub mod moto;
+pub mod osv;
 pub mod runtime;
 
 /// What one run of `suomifi-ops` gave.

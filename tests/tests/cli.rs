@@ -760,3 +760,64 @@ async fn status_and_check_retrieval_show_every_system_worst_first() {
         run.stderr
     );
 }
+
+#[tokio::test]
+async fn check_updates_dry_run_reads_a_built_binary_alerts_on_a_linked_version_and_publishes_nothing()
+ {
+    let osv = integration_tests::osv::OsvStandIn::start().await;
+    let binary = integration_tests::binary("check-updates");
+    let list = suomifi_shared::deps::find_in_binary(&std::fs::read(&binary).unwrap())
+        .expect("check-updates carries its dependency list");
+    let tokio_crate = list.crates.iter().find(|c| c.name == "tokio").unwrap();
+    let v = semver::Version::parse(&tokio_crate.version).unwrap();
+    osv.publish(json!({
+        "id": "RUSTSEC-2099-0777",
+        "summary": "test advisory for tokio",
+        "affected": [{
+            "package": {"name": "tokio", "ecosystem": "crates.io"},
+            "ranges": [{"type": "SEMVER", "events": [
+                {"introduced": "0"}, {"fixed": format!("{}.{}.{}", v.major, v.minor, v.patch + 1)}
+            ]}]
+        }]
+    }));
+    let run = ops(
+        &[
+            "check",
+            "updates",
+            "--dry-run",
+            "--json",
+            "--binary",
+            binary.to_str().unwrap(),
+            "--osv-api-url",
+            &osv.base,
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(run.code, 4, "{}", run.all());
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(doc["report"]["status"], "affected");
+    assert_eq!(doc["report"]["dependencyList"]["package"], "check-updates");
+    let notes = doc["notifications"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n["key"] == "updates/advisory/RUSTSEC-2099-0777/tokio"
+                && n["published"] == false),
+        "{notes:#?}"
+    );
+    // Plain http to anything but loopback is refused, naming the variable.
+    let run = ops(
+        &[
+            "check",
+            "updates",
+            "--dry-run",
+            "--osv-api-url",
+            "http://api.osv.dev",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.all().contains("OSV_API_URL"), "{}", run.all());
+}

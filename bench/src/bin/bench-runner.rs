@@ -100,6 +100,7 @@ fn functions() -> Vec<(&'static str, Vec<(String, String)>)> {
                 ("STATE_TABLE", "bench"),
             ]),
         ),
+        ("check-updates", kv(&[("STATE_TABLE", "bench")])),
     ]
 }
 

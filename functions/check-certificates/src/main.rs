@@ -25,8 +25,12 @@ use suomifi_shared::notify::{AnyNotifier, NoNotifier, SnsNotifier};
 use suomifi_shared::state::DynamoStateStore;
 use suomifi_shared::tlsprobe::TlsProber;
 
+// The dependency list check-updates watches (see `suomifi_shared::deps`).
+suomifi_shared::embed_dependency_list!();
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    suomifi_shared::deps::keep(DEPENDENCY_LIST);
     suomifi_shared::telemetry::init();
     suomifi_shared::telemetry::set_metrics_stack(std::env::var("STACK_NAME").ok());
     let config = match Config::from_lookup(|var| std::env::var(var).ok()) {

@@ -255,6 +255,7 @@ pub fn expiry_alert(
         alert
             .next_steps
             .extend(signing_renewal_steps(&chain[0], chain, &until));
+        alert = alert.detail("WS interface", WS_INTERFACE_CLOSES);
     }
     alert = cert_details(alert, target, cert, &label, tls);
     alert = alert.detail("Days left", gov.days_left());
@@ -410,6 +411,10 @@ pub fn trust_resolved(target: &Target) -> Alert {
     )
 }
 
+/// Said in every alert about a signing (VIA) certificate: the interface it belongs to has an end
+/// date (DVV's REST API page; check-updates reports the same date ahead of time).
+pub const WS_INTERFACE_CLOSES: &str = "DVV's WS interface, which the VIA signing certificate belongs to, closes on 1 January 2027 with all old APIs; the REST API needs no signing certificate.";
+
 /// The notice about a new signing certificate, in DVV's terms: for `Changed`, the ready-to-send
 /// submission (address, subject, the certificate's public part); for `Renewed`, that nothing
 /// needs to be sent. `None` for other verdicts.
@@ -492,6 +497,7 @@ pub fn change_alert(
         .detail("Previous certificate", &previous.subject)
         .detail("Previous valid until", &previous.not_after)
         .detail("Previous SHA-256", &previous.sha256);
+    alert = alert.detail("WS interface", WS_INTERFACE_CLOSES);
     if matches!(verdict, ChangeVerdict::Changed { .. }) {
         alert = alert.detail("Certificate (Base64, public part only)", leaf.pem());
     }

@@ -31,8 +31,12 @@ use suomifi_shared::notify::{AnyNotifier, NoNotifier, SnsNotifier};
 use suomifi_shared::secrets::SecretsManager;
 use suomifi_shared::state::DynamoStateStore;
 
+// The dependency list check-updates watches (see `suomifi_shared::deps`).
+suomifi_shared::embed_dependency_list!();
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    suomifi_shared::deps::keep(DEPENDENCY_LIST);
     suomifi_shared::telemetry::init();
     suomifi_shared::telemetry::set_metrics_stack(std::env::var("STACK_NAME").ok());
     let config = match Config::from_env(&Env::from_process()) {

@@ -27,8 +27,12 @@ use suomifi_shared::secrets::SecretsManager;
 use suomifi_shared::state::DynamoStateStore;
 use suomifi_shared::suomifi::ClientConfig;
 
+// The dependency list check-updates watches (see `suomifi_shared::deps`).
+suomifi_shared::embed_dependency_list!();
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    suomifi_shared::deps::keep(DEPENDENCY_LIST);
     suomifi_shared::telemetry::init();
     suomifi_shared::telemetry::set_metrics_stack(std::env::var("STACK_NAME").ok());
     let env = Env::from_process();

@@ -40,7 +40,7 @@ impl RetryPolicy {
     }
 
     /// The delay before retry number `retry` (1-based): full jitter over an exponential cap.
-    pub(crate) fn delay(&self, retry: u32) -> Duration {
+    pub fn delay(&self, retry: u32) -> Duration {
         let cap = self
             .base_delay
             .saturating_mul(

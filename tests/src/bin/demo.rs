@@ -12,7 +12,9 @@
 //! 3. `check-retrieval` with a stalled retriever and citizens' messages waiting → alerts; the
 //!    retriever catches up (its checkpoint written with `suomifi-ops checkpoint put`) → `[RESOLVED]`;
 //! 4. `check-certificates` with a signing certificate expiring in 10 days → expiry alert; then a
-//!    renewal by a new issuer → `[RESOLVED]` and DVV's certificate-change instruction.
+//!    renewal by a new issuer → `[RESOLVED]` and DVV's certificate-change instruction;
+//! 5. `check-updates` against an OSV stand-in publishing an advisory for the hyper version its
+//!    binary really links (read back from the binary) → one alert; the advisory gone → `[RESOLVED]`.
 //!
 //! # How notifications are shown, faithfully
 //!
@@ -49,7 +51,12 @@ const FIRST_PASSWORD: &str = "Initial-Demo-Password-0123456789-abcdefgh!";
 const CHECKPOINT: &str = "/suomifi-ops/demo/retriever/checkpoint";
 const SECRET: &str = "suomifi-ops/demo/credentials";
 const CERT_SECRET: &str = "suomifi-ops/demo/via-signing-certificate";
-const FUNCTIONS: [&str; 3] = ["rotate-password", "check-retrieval", "check-certificates"];
+const FUNCTIONS: [&str; 4] = [
+    "rotate-password",
+    "check-retrieval",
+    "check-certificates",
+    "check-updates",
+];
 
 /// Terminal styling: colour only on a terminal without `NO_COLOR`.
 #[derive(Clone, Copy)]
@@ -109,6 +116,8 @@ struct Demo {
     rotate: LambdaFunction,
     retrieval: LambdaFunction,
     certificates: LambdaFunction,
+    osv: integration_tests::osv::OsvStandIn,
+    updates: LambdaFunction,
 }
 
 /// A step's check: `Err(message)` when `cond` is false.
@@ -199,8 +208,21 @@ impl Demo {
             ("PROBE_TIMEOUT_SECONDS".to_owned(), "5".to_owned()),
         ]);
         let certificates = LambdaFunction::start("check-certificates", cert_env).await;
+        let osv = integration_tests::osv::OsvStandIn::start().await;
+        let mut updates_env = env.clone();
+        updates_env.extend([
+            ("OSV_API_URL".to_owned(), osv.base.clone()),
+            // The advisory step only: the dated deadlines would alert depending on the day.
+            (
+                "DEADLINES".to_owned(),
+                json!([{"id": "dvv-old-apis-close", "disabled": true},
+                       {"id": "lambda-provided-al2023", "disabled": true}])
+                .to_string(),
+            ),
+        ]);
+        let updates = LambdaFunction::start("check-updates", updates_env).await;
         say(
-            "functions started behind the Lambda Runtime API: rotate-password, check-retrieval, check-certificates",
+            "functions started behind the Lambda Runtime API: rotate-password, check-retrieval, check-certificates, check-updates (OSV stand-in)",
         );
         Ok(Demo {
             paint,
@@ -215,6 +237,8 @@ impl Demo {
             rotate,
             retrieval,
             certificates,
+            osv,
+            updates,
         })
     }
 
@@ -867,6 +891,78 @@ impl Demo {
         ))
     }
 
+    async fn updates(&mut self) -> Result<String, String> {
+        let bin = std::fs::read(integration_tests::binary("check-updates"))
+            .map_err(|e| format!("read check-updates: {e}"))?;
+        let list = suomifi_shared::deps::find_in_binary(&bin)
+            .ok_or("the check-updates binary carries no dependency list")?;
+        let hyper = list
+            .crates
+            .iter()
+            .find(|c| c.name == "hyper")
+            .ok_or("check-updates does not link hyper")?
+            .clone();
+        let mut parts: Vec<u64> = hyper
+            .version
+            .split(['.', '-', '+'])
+            .take(3)
+            .map(|p| p.parse().unwrap_or(0))
+            .collect();
+        parts.resize(3, 0);
+        let fixed = format!("{}.{}.{}", parts[0], parts[1], parts[2] + 1);
+        self.progress(&format!(
+            "the check-updates binary carries its dependency list: {} crates, among them hyper {}",
+            list.crates.len(),
+            hyper.version
+        ));
+        self.osv.publish(json!({
+            "id": "RUSTSEC-2099-0042",
+            "summary": "demo advisory: request smuggling in the HTTP/1 parser",
+            "aliases": ["CVE-2099-4242", "GHSA-demo-demo-demo"],
+            "database_specific": {"severity": "HIGH"},
+            "affected": [{
+                "package": {"name": "hyper", "ecosystem": "crates.io"},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": fixed}]}]
+            }]
+        }));
+        self.progress(&format!(
+            "OSV stand-in publishes RUSTSEC-2099-0042 for hyper < {fixed}"
+        ));
+        self.progress("check-updates (daily run):");
+        let report = Self::invoke(&mut self.updates, json!({})).await?;
+        self.progress(&format!(
+            "  report: {}, {} advisory(ies), {} crates checked",
+            self.paint.red(report["status"].as_str().unwrap_or("?")),
+            report["advisories"].as_array().map_or(0, Vec::len),
+            report["dependencyList"]["crates"]
+        ));
+        ensure!(
+            report["status"] == "affected",
+            "status {}",
+            report["status"]
+        );
+        let first = self.show_notifications().await?;
+        ensure!(
+            first.len() == 1 && first[0].starts_with("[CRITICAL]"),
+            "expected one advisory alert, got {first:?}"
+        );
+        self.osv.remove("RUSTSEC-2099-0042");
+        self.progress("rebuilt and redeployed (here: the advisory is gone from OSV)");
+        self.progress("check-updates (next daily run):");
+        let report = Self::invoke(&mut self.updates, json!({})).await?;
+        self.progress(&format!(
+            "  report: {}",
+            self.paint.green(report["status"].as_str().unwrap_or("?"))
+        ));
+        ensure!(report["status"] == "ok", "status {}", report["status"]);
+        let second = self.show_notifications().await?;
+        ensure!(
+            second.len() == 1 && second[0].starts_with("[RESOLVED]"),
+            "expected one [RESOLVED], got {second:?}"
+        );
+        Ok("advisory alert, then [RESOLVED]".into())
+    }
+
     /// Kills the functions, stops the sandbox and moto, and waits until moto's port is closed.
     async fn shutdown(self) -> bool {
         let Demo {
@@ -875,11 +971,13 @@ impl Demo {
             mut rotate,
             mut retrieval,
             mut certificates,
+            mut updates,
             ..
         } = self;
         rotate.kill().await;
         retrieval.kill().await;
         certificates.kill().await;
+        updates.kill().await;
         sandbox.shutdown().await;
         let port = moto
             .endpoint
@@ -991,7 +1089,7 @@ async fn main() -> ExitCode {
     ) -> std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<String, String>> + 'a>,
     >;
-    let scenarios: [(&str, &str, Scenario); 4] = [
+    let scenarios: [(&str, &str, Scenario); 5] = [
         (
             "Full password rotation",
             "new password only; AWSPREVIOUS = old",
@@ -1011,6 +1109,11 @@ async fn main() -> ExitCode {
             "Signing certificate: expiry, renewal",
             "expiry alert; DVV change notice",
             |d| Box::pin(d.certificates()),
+        ),
+        (
+            "Security advisory for a linked crate",
+            "one alert; [RESOLVED] after redeploy",
+            |d| Box::pin(d.updates()),
         ),
     ];
     for (i, (title, expected, run)) in scenarios.into_iter().enumerate() {

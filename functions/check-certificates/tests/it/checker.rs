@@ -324,6 +324,13 @@ async fn the_change_advisor_says_when_dvv_needs_the_certificate_and_when_not() {
         "{}",
         sent[0].title
     );
+    assert!(
+        sent[0]
+            .email_body()
+            .contains("WS interface: DVV's WS interface, which the VIA signing certificate belongs to, closes on 1 January 2027"),
+        "{}",
+        sent[0].email_body()
+    );
 
     // Another CA and another name: DVV needs it. The first notice fails and must be retried.
     let c = leaf(&ca2, "signing2.org.example", t - days(1), t + days(565));
