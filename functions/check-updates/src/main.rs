@@ -3,6 +3,8 @@
 //! configuration (read once, typed), clients (built once), and the runtime loop.
 //!
 //! Environment (the infrastructure template sets these):
+//! - `STACK_NAME` — optional, the CloudFormation stack: every metric carries it as the `Stack`
+//!   dimension, so stacks side by side never share a series (unset: no `Stack` dimension).
 //! - `STATE_TABLE` — DynamoDB table (partition key `pk`) for alert state and the open advisories
 //! - `ALERT_TOPIC_ARN` — SNS topic; unset: notifications are only logged
 //! - `OSV_API_URL` — OSV base URL (default `https://api.osv.dev`; https only, http only to loopback)
@@ -30,6 +32,7 @@ suomifi_shared::embed_dependency_list!();
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     suomifi_shared::telemetry::init();
+    suomifi_shared::telemetry::set_metrics_stack(std::env::var("STACK_NAME").ok());
     suomifi_shared::deps::keep(DEPENDENCY_LIST);
     let deps = match check_updates::deps::own(DEPENDENCY_LIST) {
         Ok(d) => d,
