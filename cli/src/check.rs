@@ -56,12 +56,7 @@ pub struct RetrievalArgs {
     systems: Option<String>,
 
     /// One system only: its credentials secret (name or ARN).
-    #[arg(
-        long,
-        env = "SUOMIFI_SECRET_ID",
-        value_name = "ID",
-        required_unless_present = "systems"
-    )]
+    #[arg(long, env = "SUOMIFI_SECRET_ID", value_name = "ID")]
     secret_id: Option<String>,
 
     /// With --secret-id: the retriever's checkpoint parameter. Without it retrieval itself is
@@ -267,12 +262,13 @@ pub async fn run_certificates(
 
 /// `check retrieval`.
 pub async fn retrieval(args: RetrievalArgs, style: &Style) -> CliResult {
-    let systems = match (&args.systems, &args.secret_id) {
-        (Some(list), _) => Systems::List(list),
-        (None, Some(secret_id)) => Systems::One {
+    // An explicit --secret-id wins over the stack's systems (see `stack::with_defaults`).
+    let systems = match (&args.secret_id, &args.systems) {
+        (Some(secret_id), _) => Systems::One {
             secret_id,
             checkpoint: args.checkpoint_parameter.as_deref(),
         },
+        (None, Some(list)) => Systems::List(list),
         (None, None) => {
             return Err(CliError::usage("no system to check")
                 .hint("give --systems (SYSTEMS) or --secret-id (SUOMIFI_SECRET_ID)"));

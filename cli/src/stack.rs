@@ -78,15 +78,26 @@ pub async fn outputs(stack: &str) -> Result<BTreeMap<String, String>, CliError> 
 
 /// `cmd` with every option that reads a variable of [`OUTPUTS`] defaulting to the stack's value
 /// (in every subcommand). Options whose output the stack lacks are left as they are.
+///
+/// In a command that takes `SYSTEMS` (`check retrieval`), the one-system options
+/// (`--secret-id`, `--checkpoint-parameter`) are not filled: the stack's systems are the
+/// default, and an explicit `--secret-id` checks that one secret instead.
 pub fn with_defaults(cmd: Command, outputs: &BTreeMap<String, String>) -> Command {
-    cmd.mut_args(|arg| default_from(arg, outputs))
+    let takes_systems = cmd
+        .get_arguments()
+        .any(|a| a.get_env().and_then(|v| v.to_str()) == Some("SYSTEMS"));
+    cmd.mut_args(|arg| default_from(arg, outputs, takes_systems))
         .mut_subcommands(|sub| with_defaults(sub, outputs))
 }
 
-fn default_from(arg: Arg, outputs: &BTreeMap<String, String>) -> Arg {
+fn default_from(arg: Arg, outputs: &BTreeMap<String, String>, takes_systems: bool) -> Arg {
     let Some(var) = arg.get_env().and_then(|v| v.to_str()) else {
         return arg;
     };
+    let one_system = matches!(var, "SUOMIFI_SECRET_ID" | "CHECKPOINT_PARAMETER");
+    if takes_systems && one_system && arg.get_value_delimiter().is_none() {
+        return arg;
+    }
     let Some((_, one, list)) = OUTPUTS.iter().find(|(v, _, _)| *v == var) else {
         return arg;
     };
@@ -175,6 +186,35 @@ mod tests {
             panic!("wrong subcommand")
         };
         assert_eq!(secret_id, ["arn:first", "arn:second"]);
+    }
+
+    #[derive(Parser, Debug)]
+    struct Systems {
+        #[arg(long, env = "SYSTEMS")]
+        systems: Option<String>,
+        #[arg(long, env = "SUOMIFI_SECRET_ID")]
+        secret_id: Option<String>,
+    }
+
+    #[test]
+    fn a_command_taking_systems_defaults_to_the_stacks_systems_not_its_first_secret() {
+        use clap::{CommandFactory, FromArgMatches};
+        let mut out = outputs();
+        out.insert("Systems".into(), r#"[{"name":"a","secret":"s"}]"#.into());
+        let cmd = with_defaults(Systems::command(), &out);
+        let parsed =
+            Systems::from_arg_matches(&cmd.clone().try_get_matches_from(["s"]).unwrap()).unwrap();
+        assert!(parsed.systems.is_some());
+        assert_eq!(
+            parsed.secret_id, None,
+            "the first secret is not a default here"
+        );
+        let one = Systems::from_arg_matches(
+            &cmd.try_get_matches_from(["s", "--secret-id", "mine"])
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(one.secret_id.as_deref(), Some("mine"));
     }
 
     #[test]

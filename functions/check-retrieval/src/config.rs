@@ -12,7 +12,8 @@ use suomifi_shared::config::{is_valid_name, optional_u64, required};
 use time::Duration;
 
 /// Every environment variable this function reads, in the order `main.rs` documents them.
-pub const ENV_VARS: [&str; 9] = [
+pub const ENV_VARS: [&str; 10] = [
+    "STACK_NAME",
     "SYSTEMS",
     "SUOMIFI_SECRET_ID",
     "CHECKPOINT_PARAMETER",
