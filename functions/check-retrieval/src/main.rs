@@ -4,8 +4,7 @@
 //! or `{}` — the payload is ignored); returns the JSON report.
 //!
 //! Environment:
-//! - `STACK_NAME` — optional, the CloudFormation stack: every metric carries it as the `Stack`
-//!   dimension, so stacks side by side never share a series (unset: no `Stack` dimension).
+//! - `STACK_NAME` — the CloudFormation stack: every metric carries it as the `Stack` dimension, so stacks side by side never share a series (optional; unset: no `Stack` dimension)
 //! - `SYSTEMS` — every Suomi.fi system to check: a JSON array of `{"name", "secret", "checkpoint"?}` (the credentials secret's name or ARN, the retriever's SSM checkpoint parameter); instead of the next two (one of the two ways is required)
 //! - `SUOMIFI_SECRET_ID` — one system only, instead of `SYSTEMS`: name or ARN of the Secrets Manager secret holding the Suomi.fi credentials, a list of one named after the secret (optional)
 //! - `CHECKPOINT_PARAMETER` — with `SUOMIFI_SECRET_ID`: SSM parameter where the retriever writes its checkpoint; unset: retrieval is not watched (optional)
