@@ -26,7 +26,7 @@ fi
 #    Makefile's, so it is a no-op right after `make demo` built them (a narrower `-p` selection
 #    would unify dependency features differently and rebuild).
 echo "demo: building the release binaries (nothing to do if they are up to date) ..."
-"$CARGO" build --release --quiet --bins
+"$CARGO" build --release --quiet --workspace --bins
 
 # 3. The demo itself.
 export SUOMIFI_OPS_BIN_DIR="$PWD/$TARGET_DIR/release"

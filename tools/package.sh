@@ -58,4 +58,9 @@ for f in "${artefacts[@]}"; do
     echo "package: $f is $arch, not $architecture" >&2
     exit 1
   fi
+  # Every deployed binary carries its dependency list (check-updates reads it; shared/src/deps.rs).
+  if ! grep -aq '{"format":"suomifi-ops-deps/1"' "$f"; then
+    echo "package: $f carries no embedded dependency list" >&2
+    exit 1
+  fi
 done
