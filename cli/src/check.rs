@@ -336,30 +336,51 @@ pub async fn certificates(args: CertificatesArgs, style: &Style) -> CliResult {
         args.run.dry_run,
     )?;
     let outcome = run_certificates(&sdk, config, store, notifier.clone()).await;
+    print_run(
+        args.run,
+        &outcome.report,
+        render_certificates(&outcome.report, style),
+        &notifier,
+        &outcome.failures,
+        style,
+    )?;
+    Ok(certificates_exit(&outcome.report))
+}
+
+/// Prints a check's run (the report and the notifications, as JSON or for people) and turns
+/// failed state-table or publish operations into the run's error.
+fn print_run<R: serde::Serialize, F: std::fmt::Display + serde::Serialize>(
+    run: RunArgs,
+    report: &R,
+    human: String,
+    notifier: &CliNotifier,
+    failures: &[F],
+    style: &Style,
+) -> Result<(), CliError> {
     let sent = notifier.sent();
-    if args.run.json {
+    if run.json {
         let doc = json!({
-            "report": outcome.report,
-            "dryRun": args.run.dry_run,
+            "report": report,
+            "dryRun": run.dry_run,
             "notifications": notifications_json(&sent, notifier.publishes()),
-            "failures": outcome.failures,
+            "failures": failures,
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
-        print!("{}", render_certificates(&outcome.report, style));
+        print!("{human}");
         print!(
             "{}",
             render_notifications(&sent, notifier.publishes(), style)
         );
     }
-    if let Some(first) = outcome.failures.first() {
-        return Err(CliError::new(format!(
+    match failures.first() {
+        Some(first) => Err(CliError::new(format!(
             "{} state-table or notification operation(s) failed; first: {first}",
-            outcome.failures.len()
+            failures.len()
         ))
-        .hint("check the state table and the alert topic (names, permissions, KMS key policy)"));
+        .hint("check the state table and the alert topic (names, permissions, KMS key policy)")),
+        None => Ok(()),
     }
-    Ok(certificates_exit(&outcome.report))
 }
 
 /// The exit code a certificate report deserves.
@@ -899,29 +920,14 @@ pub async fn updates(args: UpdatesArgs, style: &Style) -> CliResult {
         clock: SystemClock,
     };
     let outcome = check_updates::Checker::new(config, deps, ports).run().await;
-    let sent = notifier.sent();
-    if args.run.json {
-        let doc = json!({
-            "report": outcome.report,
-            "dryRun": args.run.dry_run,
-            "notifications": notifications_json(&sent, notifier.publishes()),
-            "failures": outcome.failures,
-        });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-    } else {
-        print!("{}", render_updates(&outcome.report, style));
-        print!(
-            "{}",
-            render_notifications(&sent, notifier.publishes(), style)
-        );
-    }
-    if let Some(first) = outcome.failures.first() {
-        return Err(CliError::new(format!(
-            "{} state-table or notification operation(s) failed; first: {first}",
-            outcome.failures.len()
-        ))
-        .hint("check the state table and the alert topic (names, permissions, KMS key policy)"));
-    }
+    print_run(
+        args.run,
+        &outcome.report,
+        render_updates(&outcome.report, style),
+        &notifier,
+        &outcome.failures,
+        style,
+    )?;
     Ok(match outcome.report.status {
         "ok" => exit::OK,
         "affected" => exit::CRITICAL,

@@ -155,23 +155,7 @@ impl Fixture {
 
     /// The token a retriever that has read everything resumes from.
     async fn read_to_end(&self) -> String {
-        let client = SuomifiClient::new(
-            ApiBase::parse(&self.sandbox.base_url()).unwrap(),
-            ClientConfig::default(),
-        )
-        .unwrap();
-        let token = client.token(USER, &Password::new(PASSWORD)).await.unwrap();
-        let mut from: Option<String> = None;
-        loop {
-            let page = client
-                .events_page(&token.access_token, from.as_deref())
-                .await
-                .unwrap();
-            from = Some(page.continuation_token);
-            if page.events.is_empty() {
-                return from.unwrap();
-            }
-        }
+        read_all(&self.sandbox, USER, PASSWORD).await
     }
 
     async fn put_raw_parameter(&self, value: &str) {
