@@ -239,3 +239,21 @@ fn the_check_retrieval_role_reads_exactly_the_listed_secrets_and_checkpoints() {
         ]
     );
 }
+
+#[test]
+fn every_recover_step_the_stack_notifies_names_the_secret_and_looks_first() {
+    // A stack watches several secrets: `--stack` alone would default to the first one, and a
+    // person following the step at the worst moment must prove before anything changes.
+    let text =
+        std::fs::read_to_string(integration_tests::workspace_root().join("infra/template.yaml"))
+            .expect("template");
+    let steps: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("suomifi-ops recover"))
+        .collect();
+    assert!(!steps.is_empty(), "the rotation notifications name recover");
+    for step in steps {
+        assert!(step.contains("--secret-id <secret>"), "{step}");
+        assert!(step.contains("--dry-run"), "{step}");
+    }
+}
