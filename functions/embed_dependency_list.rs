@@ -18,16 +18,30 @@ fn main() {
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
     let manifest = manifest_dir.join("Cargo.toml");
     let target = env("TARGET");
-    let out = Command::new(env("CARGO"))
-        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
-        .args(["--filter-platform", &target])
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .output()
-        .expect("run cargo metadata");
+    let metadata = |offline: bool| {
+        let mut cmd = Command::new(env("CARGO"));
+        cmd.args(["metadata", "--format-version", "1", "--locked"])
+            .args(["--filter-platform", &target])
+            .arg("--manifest-path")
+            .arg(&manifest);
+        if offline {
+            cmd.arg("--offline");
+        }
+        cmd.output().expect("run cargo metadata")
+    };
+    // Offline first: the outer build has downloaded what it compiles. The full resolve also wants
+    // the manifests of packages this build does not compile (other members' dev-dependencies, other
+    // platforms'), which a fresh clone's first `cargo build` has not fetched: then fetch them,
+    // unless the build itself is offline (`--offline` / CARGO_NET_OFFLINE), where `cargo fetch`
+    // beforehand is the remedy the message names.
+    let mut out = metadata(true);
+    let build_offline = std::env::var("CARGO_NET_OFFLINE").is_ok_and(|v| v == "true");
+    if !out.status.success() && !build_offline {
+        out = metadata(false);
+    }
     assert!(
         out.status.success(),
-        "cargo metadata failed: {}",
+        "cargo metadata failed (an offline build needs `cargo fetch --locked` first): {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let meta: Value = serde_json::from_slice(&out.stdout).expect("cargo metadata JSON");

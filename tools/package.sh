@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # `make package`: builds the deployable artefacts exactly as a deploy does - `sam build` on
-# infra/template.yaml, whose functions use BuildMethod rust-cargolambda (`cargo lambda build
-# --release` per binary) - and prints each artefact's size. The SAM CLI and cargo-lambda come from
-# .venv/package (tools/requirements-package.txt), installed by the Makefile.
+# infra/template.yaml, whose functions use BuildMethod makefile: infra/Makefile ships each
+# function's binary from one `cargo build --release --workspace --bins`, the build `make demo`
+# already ran (so in CI this step links nothing) - and prints each artefact's size. It then checks
+# what Lambda will accept: the machine type, the embedded dependency list, and that no binary needs
+# a glibc newer than provided.al2023's. The SAM CLI comes from .venv/package
+# (tools/requirements-package.txt), installed by the Makefile.
 #
-# Architecture: x86_64 (the template's default, and the one this machine can build natively).
-# cargo-lambda then compiles with plain cargo (CARGO_LAMBDA_COMPILER=cargo): no zig, no
-# cross-compilation. arm64 needs `rustup target add aarch64-unknown-linux-gnu` and is not built
-# here; pass ARCHITECTURE=arm64 to try it.
+# Architecture: x86_64 (the template's default, and the one this machine builds natively).
+# ARCHITECTURE=arm64 builds with cargo-lambda's cross toolchain (also in .venv/package) and needs
+# `rustup target add aarch64-unknown-linux-gnu`; it is not built in CI.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,16 +24,16 @@ for tool in sam cargo-lambda; do
 done
 
 architecture="${ARCHITECTURE:-x86_64}"
+# infra/Makefile reads it: sam build tells the make method nothing about the template parameter.
+export ARCHITECTURE="$architecture"
 export PATH="$root/$venv/bin:$PATH"
 export SAM_CLI_TELEMETRY=0
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-eu-north-1}"
-if [[ $architecture == x86_64 ]]; then
-  export CARGO_LAMBDA_COMPILER=cargo
-fi
 
 start=$(date +%s)
 (
   cd infra
+  # build_in_source and the rest: infra/samconfig.toml.
   sam build --parameter-overrides "Architecture=$architecture"
 )
 elapsed=$(( $(date +%s) - start ))
@@ -58,6 +60,14 @@ for f in "${artefacts[@]}"; do
     echo "package: $f is $arch, not $architecture" >&2
     exit 1
   fi
+  # provided.al2023 has glibc 2.34: a binary linked against a newer symbol version fails to start
+  # there ("GLIBC_2.xx not found") although it runs on this machine.
+  newest_glibc="$(objdump -T "$f" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n 1)"
+  if [[ -z $newest_glibc ]] || [[ "$(printf '%s\n' "$newest_glibc" 2.34 | sort -V | tail -n 1)" != 2.34 ]]; then
+    echo "package: $f needs glibc ${newest_glibc:-?} (provided.al2023 has 2.34)" >&2
+    exit 1
+  fi
+  echo "    needs glibc >= $newest_glibc"
   # Every deployed binary carries its dependency list (check-updates reads it; shared/src/deps.rs).
   if ! grep -aq '{"format":"suomifi-ops-deps/1"' "$f"; then
     echo "package: $f carries no embedded dependency list" >&2

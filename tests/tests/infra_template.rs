@@ -124,10 +124,10 @@ impl<'a> DeployedFunction<'a> {
             .or_else(|| self.globals.and_then(|g| get(g, key)))
     }
 
-    fn binary(&self) -> Option<&'a str> {
-        get(self.resource, "Metadata")
-            .and_then(|m| get(m, "BuildProperties"))
-            .and_then(|b| get_str(b, "Binary"))
+    /// The binary `sam build` ships as this function's `bootstrap`: the `build-<LogicalId>` target
+    /// of infra/Makefile (BuildMethod makefile), `$(call ship,<binary>)`.
+    fn binary(&self) -> Option<String> {
+        makefile_binaries().remove(&self.logical_id)
     }
 
     fn environment(&self) -> BTreeSet<String> {
@@ -145,6 +145,40 @@ impl<'a> DeployedFunction<'a> {
     fn logging_config(&self, key: &str) -> Option<&'a Value> {
         self.property("LoggingConfig").and_then(|l| get(l, key))
     }
+}
+
+/// infra/Makefile's `build-<LogicalId>:` targets and the binary each ships (`$(call ship,<binary>)`
+/// on the recipe's first line).
+fn makefile_binaries() -> BTreeMap<String, String> {
+    let path = template_path().with_file_name("Makefile");
+    let makefile =
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut targets = BTreeMap::new();
+    let mut lines = makefile.lines();
+    while let Some(line) = lines.next() {
+        let Some(id) = line
+            .strip_prefix("build-")
+            .and_then(|rest| rest.strip_suffix(':'))
+        else {
+            continue;
+        };
+        let recipe = lines.next().unwrap_or_default();
+        let binary = recipe
+            .strip_prefix("\t$(call ship,")
+            .and_then(|rest| rest.strip_suffix(')'))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: build-{id} must be `$(call ship,<binary>)`",
+                    path.display()
+                )
+            });
+        assert!(
+            targets.insert(id.to_owned(), binary.to_owned()).is_none(),
+            "{}: build-{id} twice",
+            path.display()
+        );
+    }
+    targets
 }
 
 fn deployed_functions(template: &Value) -> Vec<DeployedFunction<'_>> {
@@ -356,11 +390,11 @@ fn every_function_binary_is_deployed_exactly_once_and_nothing_else() {
     let functions = deployed_functions(&template);
     let binaries = function_binaries();
 
-    let mut deployed: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut deployed: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for f in &functions {
         let binary = f.binary().unwrap_or_else(|| {
             panic!(
-                "{}: Metadata.BuildProperties.Binary is missing",
+                "{0}: infra/Makefile has no build-{0} target (sam build's makefile method)",
                 f.logical_id
             )
         });
@@ -369,7 +403,7 @@ fn every_function_binary_is_deployed_exactly_once_and_nothing_else() {
 
     let unknown: Vec<_> = deployed
         .keys()
-        .filter(|b| !binaries.contains_key(**b))
+        .filter(|b| !binaries.contains_key(b.as_str()))
         .collect();
     assert!(
         unknown.is_empty(),
@@ -393,7 +427,7 @@ fn every_function_binary_is_deployed_exactly_once_and_nothing_else() {
 }
 
 #[test]
-fn functions_are_built_by_cargo_lambda_from_the_workspace_root_with_json_logs() {
+fn functions_are_built_from_the_workspace_root_by_one_release_build_with_json_logs() {
     let template = load_template();
     let functions = deployed_functions(&template);
     let infra_dir = template_path().parent().expect("infra/").to_path_buf();
@@ -403,11 +437,20 @@ fn functions_are_built_by_cargo_lambda_from_the_workspace_root_with_json_logs() 
 
     for f in &functions {
         let id = &f.logical_id;
-        let build_method = get(f.resource, "Metadata").and_then(|m| get_str(m, "BuildMethod"));
+        // One workspace release build ships every function (infra/Makefile says why); the
+        // Makefile beside the template (ContextPath) names the binary.
+        let metadata = get(f.resource, "Metadata");
+        let build_method = metadata.and_then(|m| get_str(m, "BuildMethod"));
+        assert_eq!(build_method, Some("makefile"), "{id}: Metadata.BuildMethod");
+        let context = metadata.and_then(|m| get_str(m, "ContextPath"));
         assert_eq!(
-            build_method,
-            Some("rust-cargolambda"),
-            "{id}: Metadata.BuildMethod"
+            context,
+            Some("."),
+            "{id}: Metadata.ContextPath (infra/Makefile)"
+        );
+        assert!(
+            f.binary().is_some(),
+            "{id}: no build-{id} target in infra/Makefile"
         );
         let runtime = f.property("Runtime").and_then(|v| untagged(v).as_str());
         assert_eq!(runtime, Some("provided.al2023"), "{id}: Runtime");
@@ -415,7 +458,7 @@ fn functions_are_built_by_cargo_lambda_from_the_workspace_root_with_json_logs() 
         assert_eq!(
             handler,
             Some("bootstrap"),
-            "{id}: Handler (cargo-lambda packages `bootstrap`)"
+            "{id}: Handler (infra/Makefile ships `bootstrap`)"
         );
 
         let code_uri = f
@@ -438,6 +481,22 @@ fn functions_are_built_by_cargo_lambda_from_the_workspace_root_with_json_logs() 
             .and_then(|v| untagged(v).as_str());
         assert_eq!(format, Some("JSON"), "{id}: LoggingConfig.LogFormat");
     }
+
+    // In place: SAM's makefile method otherwise copies the workspace (target/ included) to a
+    // scratch directory and builds there from cold.
+    let samconfig =
+        fs::read_to_string(infra_dir.join("samconfig.toml")).expect("infra/samconfig.toml");
+    let build_section = samconfig
+        .split("[default.build.parameters]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("samconfig.toml has [default.build.parameters]");
+    assert!(
+        build_section
+            .lines()
+            .any(|l| l.trim() == "build_in_source = true"),
+        "samconfig.toml: [default.build.parameters] must set build_in_source = true"
+    );
 
     // The architecture is a parameter: x86_64 by default (what CI builds with `make package`),
     // arm64 possible.
@@ -481,7 +540,7 @@ fn every_variable_the_template_sets_is_read_by_the_function() {
     let mut missing = Vec::new();
     for f in &functions {
         let binary = f.binary().expect("checked by another test");
-        let Some(crate_info) = binaries.get(binary) else {
+        let Some(crate_info) = binaries.get(&binary) else {
             continue;
         };
         let sources = source_text(&crate_info.crate_dir.join("src"));
@@ -516,7 +575,7 @@ fn every_variable_the_template_sets_is_documented_in_the_binary_header() {
     let mut undocumented = Vec::new();
     for f in &functions {
         let binary = f.binary().expect("checked by another test");
-        let Some(crate_info) = binaries.get(binary) else {
+        let Some(crate_info) = binaries.get(&binary) else {
             continue;
         };
         let documented = documented_variables(&crate_info.main_rs);
@@ -542,7 +601,7 @@ fn every_documented_variable_is_set_by_the_template_or_optional() {
     let mut problems = Vec::new();
     for f in &functions {
         let binary = f.binary().expect("checked by another test");
-        let Some(crate_info) = binaries.get(binary) else {
+        let Some(crate_info) = binaries.get(&binary) else {
             continue;
         };
         let documented = documented_variables(&crate_info.main_rs);
@@ -615,7 +674,7 @@ fn roles_that_use_the_state_table_allow_exactly_the_calls_the_code_makes() {
         // Batched reads only where the function's own code asks for them (least privilege).
         let source = f
             .binary()
-            .and_then(|b| binaries.get(b))
+            .and_then(|b| binaries.get(&b))
             .map(|b| source_text(&b.crate_dir))
             .unwrap_or_default();
         let batches = source.contains(".prefetch(") || source.contains(".get_many(");
