@@ -5,7 +5,7 @@
 //! Environment (the infrastructure template sets exactly these):
 //! - `STACK_NAME` — optional, the CloudFormation stack: every metric carries it as the `Stack`
 //!   dimension, so stacks side by side never share a series (unset: no `Stack` dimension).
-//! - `CERT_TARGETS` — JSON array of targets: `{"name", one of "tls": "host:port" (+ "sni"), "secret": "<id>" (+ "jsonKey", "passwordKey"), "acm": "<arn>", and optionally "role": "signing"}`; see the README
+//! - `CERT_TARGETS` — JSON array of targets: `{"name", one of "tls": "host:port" (+ "sni"), "secret": "<id>" (+ "jsonKey", "passwordKey"), "acm": "<arn>", and optionally "role": "signing"}`; see docs/certificates.md
 //! - `STATE_TABLE` — DynamoDB table (partition key `pk`) for alert state and the remembered certificate of each target
 //! - `ALERT_TOPIC_ARN` — SNS topic for notifications; unset: notifications are only logged
 //! - `THRESHOLD_DAYS` — days before expiry at which to notify, once each (default "60,30,14,7,3,1")

@@ -406,7 +406,7 @@ pub fn password_ok(key: &str, secret_id: &str, p: &PasswordAge) -> Alert {
 fn checkpoint_steps() -> Vec<String> {
     vec![
         "Check that the retrieval process is configured to write its checkpoint to this \
-         parameter after every successful poll (see the README: the checkpoint contract)."
+         parameter after every successful poll (see docs/retrieval.md: the checkpoint contract)."
             .into(),
         "The value must be {\"continuationToken\": \"<token>\", \"updatedAt\": \"<RFC 3339>\"}."
             .into(),
