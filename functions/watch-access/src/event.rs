@@ -58,6 +58,12 @@ pub fn secret_name(arn: &str) -> &str {
     arn.split_once(":secret:").map_or(arn, |(_, n)| n)
 }
 
+/// The secret's name as people know it: the ARN's name part without Secrets Manager's `-XXXXXX`
+/// suffix (`prod/suomifi`).
+pub fn display_name(arn: &str) -> &str {
+    strip_suffix_name(secret_name(arn))
+}
+
 fn strip_suffix_name(name: &str) -> &str {
     match name.rsplit_once('-') {
         Some((base, suffix))

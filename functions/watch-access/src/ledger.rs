@@ -182,6 +182,9 @@ pub struct ReadDecision {
     pub first_for_person: bool,
     /// The rotation.
     pub rotation: RotationStep,
+    /// The read happened before the secret's last rotation (CloudTrail delivers minutes late,
+    /// EventBridge may deliver twice): the password seen is gone, nothing to notify or rotate.
+    pub stale: bool,
 }
 
 /// Pure: `person` read the secret at `at`; `now` is the handler's time, `delay` the exposure
@@ -194,6 +197,14 @@ pub fn record_read(
     now: OffsetDateTime,
     delay: Duration,
 ) -> ReadDecision {
+    if state.last_rotated.is_some_and(|r| at < r) {
+        return ReadDecision {
+            ledger: SecretLedger::for_state(prev, state),
+            first_for_person: false,
+            rotation: RotationStep::AlreadyRunning,
+            stale: true,
+        };
+    }
     let mut ledger = SecretLedger::for_state(prev, state);
     let first_for_person = match ledger
         .readers
@@ -242,6 +253,7 @@ pub fn record_read(
         ledger,
         first_for_person,
         rotation,
+        stale: false,
     }
 }
 
@@ -454,6 +466,23 @@ mod tests {
         );
         assert_eq!(after.ledger.version.as_deref(), Some("v2"));
         assert_eq!(after.ledger.readers.len(), 1);
+    }
+
+    #[test]
+    fn a_read_from_before_the_last_rotation_changes_nothing() {
+        let mut s = state("v2");
+        s.last_rotated = Some(NOW);
+        let d = record_read(
+            None,
+            &s,
+            &person("anna"),
+            NOW - Duration::seconds(30),
+            NOW,
+            Duration::ZERO,
+        );
+        assert!(d.stale);
+        assert!(!d.first_for_person);
+        assert!(d.ledger.readers.is_empty());
     }
 
     #[test]

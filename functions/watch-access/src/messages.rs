@@ -1,6 +1,6 @@
 //! The wording of every notification (pure).
 
-use crate::event::secret_name;
+use crate::event::display_name as secret_name;
 use crate::identity::Person;
 use crate::ledger::Reader;
 use crate::policy::Drift;
