@@ -291,6 +291,33 @@ async fn with_a_delay_one_schedule_is_created_and_a_second_read_adds_none() {
     let ledger = s.ledger().await.unwrap();
     assert_eq!(ledger["readers"].as_array().unwrap().len(), 2, "{ledger}");
 
+    // `suomifi-ops status` lists both readers and when the rotation is due.
+    let run =
+        integration_tests::suomifi_ops(&["status", "--state-table", &s.table, "--json"], None)
+            .await;
+    let doc: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.all()));
+    let readers = doc["readers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(readers.len(), 2, "{doc:#}");
+    assert!(
+        readers
+            .iter()
+            .all(|r| r["secret"] == s.arn.as_str() && r["rotationDueAt"].is_string()),
+        "{doc:#}"
+    );
+    assert!(
+        readers.iter().any(|r| r["readBy"] == "IAM user matti"),
+        "{doc:#}"
+    );
+    let run = integration_tests::suomifi_ops(&["status", "--state-table", &s.table], None).await;
+    assert!(
+        run.stdout.contains("Who has read the password") && run.stdout.contains("IAM user matti"),
+        "{}",
+        run.all()
+    );
+
     // The schedule fires (the test delivers its input): rotated; fired again: not twice.
     let fire = s.f.invoke(input.clone()).await.expect("fire");
     assert_eq!(fire["outcome"], "rotation-requested", "{fire}");

@@ -287,3 +287,113 @@ async fn a_policy_change_alerts_and_the_daily_comparison_resolves_it() {
         policy::Drift::Same
     );
 }
+
+/// The in-memory store, yielding before every call: concurrent invocations interleave between
+/// reading the ledger and writing it, as they do against DynamoDB.
+#[derive(Debug, Clone, Default)]
+struct Yielding(MemoryStateStore);
+
+impl StateStore for Yielding {
+    async fn get(
+        &self,
+        pk: &str,
+    ) -> Result<Option<suomifi_shared::state::Versioned>, suomifi_shared::state::StateError> {
+        tokio::task::yield_now().await;
+        self.0.get(pk).await
+    }
+    async fn put_if(
+        &self,
+        pk: &str,
+        data: &Value,
+        expected: Option<u64>,
+        ttl: Option<i64>,
+    ) -> Result<bool, suomifi_shared::state::StateError> {
+        tokio::task::yield_now().await;
+        self.0.put_if(pk, data, expected, ttl).await
+    }
+    async fn delete_if(
+        &self,
+        pk: &str,
+        expected: u64,
+    ) -> Result<bool, suomifi_shared::state::StateError> {
+        tokio::task::yield_now().await;
+        self.0.delete_if(pk, expected).await
+    }
+}
+
+#[tokio::test]
+async fn concurrent_reads_by_one_person_notify_once_and_schedule_once() {
+    let w = world();
+    let v = watcher(&w, "60");
+    let config = Config::from_env(&Env::from_pairs([
+        ("STATE_TABLE", "t"),
+        ("WATCHED_SECRET_ARNS", ARN),
+        (
+            "WORKLOAD_ROLE_ARNS",
+            "arn:aws:iam::123456789012:role/stack-CheckRetrievalRole-BBB",
+        ),
+        ("SCHEDULER_ROLE_ARN", "arn:aws:iam::123456789012:role/sched"),
+        ("SCHEDULE_GROUP", "grp"),
+    ]))
+    .unwrap();
+    drop(v);
+    let store = Yielding(w.store.clone());
+    let v = Watcher::new(
+        config,
+        Ports {
+            secrets: w.secrets.clone(),
+            scheduler: w.scheduler.clone(),
+            store,
+            notifier: w.notifier.clone(),
+            clock: w.clock.clone(),
+        },
+    );
+    let events: Vec<Value> = (0..8)
+        .map(|i| {
+            let mut e = fixture("cloudtrail-GetSecretValue-sso.json");
+            e["detail"]["eventID"] = json!(format!("concurrent-{i}"));
+            e
+        })
+        .collect();
+    let results = futures_join_all(events.iter().map(|e| v.handle(e, FN))).await;
+    // Some may lose the race more often than the retries allow: those fail (Lambda retries them).
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert!(ok >= 1, "{results:?}");
+    assert_eq!(
+        w.notifier.sent().len(),
+        1,
+        "one notification for one person"
+    );
+    assert_eq!(
+        w.scheduler.schedules().len(),
+        1,
+        "one schedule for the window"
+    );
+}
+
+/// Runs the futures concurrently on this task (interleaved at every await).
+async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for f in fs {
+        set.push(Box::pin(f));
+    }
+    let mut out: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in set.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().map(|o| o.expect("ready")).collect()
+}
