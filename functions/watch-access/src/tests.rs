@@ -397,3 +397,28 @@ async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -
     .await;
     out.into_iter().map(|o| o.expect("ready")).collect()
 }
+
+#[tokio::test]
+async fn an_identity_center_deletion_rotates_a_password_an_identity_center_session_read() {
+    let w = world();
+    let v = watcher(&w, "60");
+    v.handle(&fixture("cloudtrail-GetSecretValue-sso.json"), FN)
+        .await
+        .unwrap();
+    let mut delete = fixture("cloudtrail-iam-DeleteUser.json");
+    delete["source"] = json!("aws.sso-directory");
+    delete["detail"]["eventSource"] = json!("sso-directory.amazonaws.com");
+    delete["detail"]["requestParameters"] =
+        json!({"identityStoreId": "d-1234567890", "userId": "9067-abcd"});
+    let out = v.handle(&delete, FN).await.unwrap();
+    assert_eq!(out["rotated"], json!([ARN]), "{out}");
+    assert_eq!(w.secrets.rotated().len(), 1);
+    // Another user's deletion in the same round is answered too (a rotation is already running).
+    delete["detail"]["requestParameters"]["userId"] = json!("other-user");
+    v.handle(&delete, FN).await.unwrap();
+    assert_eq!(
+        w.secrets.rotated().len(),
+        2,
+        "asked again; Secrets Manager keeps the running one"
+    );
+}

@@ -141,10 +141,11 @@ where
                     (None, Some(id)) => format!("Identity Center user {id}"),
                     _ => "an Identity Center user".to_owned(),
                 };
-                let handled = user_name
+                // Each deletion once: by user id (name), or by its time when the record has neither.
+                let handled = user_id
                     .clone()
-                    .or(user_id)
-                    .unwrap_or_else(|| "identity-center".into());
+                    .or(user_name.clone())
+                    .unwrap_or_else(|| format!("identity-center@{}", at.unix_timestamp()));
                 self.leaver(
                     &Leaver::IdentityCenter(user_name.as_deref()),
                     &handled,
