@@ -72,6 +72,10 @@ impl Setup {
                 ),
                 ("SCHEDULE_GROUP", group.as_str()),
                 (
+                    "SCHEDULE_DEAD_LETTER_ARN",
+                    "arn:aws:sqs:eu-north-1:123456789012:dead-letters",
+                ),
+                (
                     "BREAK_GLASS_ROLE_ARN",
                     "arn:aws:iam::123456789012:role/break-glass",
                 ),
@@ -273,6 +277,10 @@ async fn with_a_delay_one_schedule_is_created_and_a_second_read_adds_none() {
     assert_eq!(
         target.role_arn(),
         "arn:aws:iam::123456789012:role/scheduler"
+    );
+    assert_eq!(
+        target.dead_letter_config().and_then(|d| d.arn()),
+        Some("arn:aws:sqs:eu-north-1:123456789012:dead-letters")
     );
     let input: Value = serde_json::from_str(target.input().unwrap()).unwrap();
     assert_eq!(input, json!({"rotateSecret": s.arn}));

@@ -32,6 +32,8 @@ pub struct Config {
     pub scheduler_role_arn: Option<String>,
     /// The schedule group of the one-time schedules.
     pub schedule_group: Option<String>,
+    /// Where Scheduler puts a rotation schedule's event it could not deliver after its retries.
+    pub schedule_dead_letter_arn: Option<String>,
 }
 
 fn list(env: &Env, name: &str) -> Vec<String> {
@@ -103,6 +105,7 @@ impl Config {
             alert_topic_arn: env.get("ALERT_TOPIC_ARN").map(str::to_owned),
             scheduler_role_arn,
             schedule_group,
+            schedule_dead_letter_arn: env.get("SCHEDULE_DEAD_LETTER_ARN").map(str::to_owned),
         })
     }
 

@@ -20,6 +20,8 @@
 //!   (required unless the delay is 0)
 //! - `SCHEDULE_GROUP` — the schedule group of the one-time rotation schedules (required unless
 //!   the delay is 0)
+//! - `SCHEDULE_DEAD_LETTER_ARN` — optional, the SQS queue a rotation schedule's event goes to when
+//!   Scheduler cannot deliver it after its retries
 //!
 //! AWS endpoints and credentials come the standard SDK way (`AWS_REGION`, `AWS_ENDPOINT_URL`).
 

@@ -108,6 +108,8 @@ pub struct OneTimeSchedule {
     pub role_arn: String,
     /// The event (`{"rotateSecret": ARN}`).
     pub input: String,
+    /// The dead-letter queue for an event Scheduler could not deliver, if any.
+    pub dead_letter_arn: Option<String>,
 }
 
 /// What creating a schedule did.
@@ -203,10 +205,23 @@ fn build_error(name: &str, e: aws_sdk_scheduler::error::BuildError) -> AwsError 
 
 impl Scheduler for SchedulerAdapter {
     async fn create(&self, s: &OneTimeSchedule) -> Result<ScheduleOutcome, AwsError> {
+        // Delivery retried for an hour, then dead-lettered (the queue's alarm notifies): a
+        // rotation that could not be asked for must not vanish silently.
         let target = Target::builder()
             .arn(&s.target_arn)
             .role_arn(&s.role_arn)
             .input(&s.input)
+            .retry_policy(
+                aws_sdk_scheduler::types::RetryPolicy::builder()
+                    .maximum_retry_attempts(10)
+                    .maximum_event_age_in_seconds(3600)
+                    .build(),
+            )
+            .set_dead_letter_config(s.dead_letter_arn.as_ref().map(|arn| {
+                aws_sdk_scheduler::types::DeadLetterConfig::builder()
+                    .arn(arn)
+                    .build()
+            }))
             .build()
             .map_err(|e| build_error(&s.name, e))?;
         let window = FlexibleTimeWindow::builder()

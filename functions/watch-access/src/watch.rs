@@ -360,6 +360,7 @@ where
                         target_arn: function_arn.to_owned(),
                         role_arn: self.config.scheduler_role_arn.clone().unwrap_or_default(),
                         input: json!({"rotateSecret": secret}).to_string(),
+                        dead_letter_arn: self.config.schedule_dead_letter_arn.clone(),
                     })
                     .await?;
                 (
