@@ -73,12 +73,38 @@ fn same_role(configured: &str, seen: &str) -> bool {
     if configured == seen {
         return true;
     }
+    if configured.contains(['*', '?']) {
+        // As the resource policy's `ArnNotLike` reads the same entry.
+        return glob(configured.as_bytes(), seen.as_bytes());
+    }
     match (configured.split_once(":role/"), seen.split_once(":role/")) {
         (Some((cp, cn)), Some((sp, sn))) => {
             cp == sp && !cn.contains('/') && sn.rsplit('/').next() == Some(cn)
         }
         _ => false,
     }
+}
+
+/// `*` (any run of characters) and `?` (one character), as IAM's `ArnLike`.
+fn glob(p: &[u8], s: &[u8]) -> bool {
+    let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
+            pi += 1;
+            si += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            mark = si;
+            pi += 1;
+        } else if let Some(st) = star {
+            pi = st + 1;
+            mark += 1;
+            si = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == b'*')
 }
 
 fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -247,6 +273,27 @@ mod tests {
             principal(&service, &trust()),
             Principal::Service("secretsmanager.amazonaws.com".into())
         );
+    }
+
+    #[test]
+    fn a_trusted_reader_pattern_matches_like_the_policys_arn_not_like() {
+        let t = Trust {
+            workload: vec![],
+            trusted: vec!["arn:aws:iam::123456789012:role/retrieval-*".into()],
+        };
+        let id = |role: &str| {
+            json!({
+                "type": "AssumedRole",
+                "arn": format!("arn:aws:sts::123456789012:assumed-role/{role}/s"),
+                "sessionContext": {"sessionIssuer": {"arn": format!("arn:aws:iam::123456789012:role/{role}")}}
+            })
+        };
+        assert!(matches!(
+            principal(&id("retrieval-prod"), &t),
+            Principal::Trusted(_)
+        ));
+        assert!(matches!(principal(&id("other"), &t), Principal::Person(_)));
+        assert!(glob(b"a*c?", b"abbbcd") && !glob(b"a*c", b"abd") && glob(b"*", b""));
     }
 
     #[test]
