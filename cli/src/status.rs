@@ -7,6 +7,8 @@
 //! - **Retrieval**: the retrieval check as a dry run (heartbeat, backlog, days to deletion).
 //! - **Certificates**: the certificate check as a dry run when `CERT_TARGETS` is given, otherwise
 //!   the certificates as `check-certificates` last saw them (from the state table).
+//! - **Who has read the password**: per secret, the people watch-access recorded since its
+//!   last rotation, and when the exposure rotation is due (its ledger in the state table).
 //! - **Open alerts**: the alert records in the state table.
 //!
 //! Dry runs read the state table but never write it ([`crate::dryrun`]).
@@ -26,6 +28,7 @@ use suomifi_shared::alerts::AlertRecord;
 use suomifi_shared::notify::Severity;
 use suomifi_shared::secrets::{SecretStore, SecretsManager};
 use time::OffsetDateTime;
+use watch_access::ledger::SecretLedger;
 
 /// How long `status` reads the events feed; the report marks counts as lower bounds when cut.
 const STATUS_SCAN_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
@@ -140,6 +143,9 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
     );
     let mut doc = json!({"checkedAt": suomifi_shared::alerts::format_time(now)});
     let mut notes: Vec<String> = Vec::new();
+    // Each secret as Secrets Manager describes it, to tell a ledger's round from an old one.
+    let mut current: std::collections::HashMap<String, watch_access::ledger::SecretState> =
+        std::collections::HashMap::new();
 
     // Credentials, per secret.
     if let Some(config) = &config {
@@ -171,6 +177,16 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
                     rows.push(json!({"secretId": id, "error": e.to_string()}));
                 }
                 Ok(meta) => {
+                    current.insert(
+                        meta.arn.clone(),
+                        watch_access::ledger::SecretState {
+                            arn: meta.arn.clone(),
+                            name: meta.name.clone(),
+                            current_version: meta.version_with("AWSCURRENT").map(str::to_owned),
+                            pending_version: meta.version_with("AWSPENDING").map(str::to_owned),
+                            last_rotated: meta.last_rotated,
+                        },
+                    );
                     let m = SecretMetadata {
                         last_rotated: meta.last_rotated,
                         last_changed: meta.last_changed,
@@ -376,6 +392,24 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
         ));
     }
 
+    // Who has read the password since its last rotation (watch-access's ledger).
+    if let Some(r) = &records {
+        text.push_str(&format!(
+            "\n{}\n",
+            style.heading("Who has read the password since its last rotation")
+        ));
+        let (table, rows) = readers_table(&r.ledgers, &current, now);
+        if table.is_empty() {
+            text.push_str(&format!(
+                "  {}\n",
+                style.paint("nobody recorded", Tone::Good)
+            ));
+        } else {
+            text.push_str(&table.render(style, 2));
+        }
+        doc["readers"] = Value::Array(rows);
+    }
+
     // Open alerts.
     text.push_str(&format!("\n{}\n", style.heading("Open alerts")));
     match &records {
@@ -426,6 +460,62 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
 struct Records {
     alerts: Vec<(String, AlertRecord)>,
     certificates: Vec<(String, Value)>,
+    ledgers: Vec<SecretLedger>,
+}
+
+/// One row per person who read a password in its current round (the round is current unless
+/// Secrets Manager shows another `AWSCURRENT` version or a later rotation; a secret `status` did
+/// not describe is shown as recorded), with the exposure rotation's due time.
+fn readers_table(
+    ledgers: &[SecretLedger],
+    current: &std::collections::HashMap<String, watch_access::ledger::SecretState>,
+    now: OffsetDateTime,
+) -> (Table, Vec<Value>) {
+    let mut t = Table::new(&[
+        "SECRET",
+        "READ BY",
+        "FIRST READ",
+        "LAST READ",
+        "READS",
+        "EXPOSURE ROTATION",
+    ]);
+    let mut rows = Vec::new();
+    for l in ledgers {
+        if current.get(&l.secret).is_some_and(|s| !l.is_current(s)) {
+            continue;
+        }
+        let rotation = match &l.rotation {
+            None => "-".to_owned(),
+            Some(r) => match r.requested_at {
+                Some(at) => format!("requested {}", relative(at, now)),
+                None if r.due_at <= now => format!("due since {}", when(r.due_at)),
+                None => format!("due {}", when(r.due_at)),
+            },
+        };
+        for reader in &l.readers {
+            t.row(vec![
+                watch_access::event::display_name(&l.secret)
+                    .to_owned()
+                    .into(),
+                reader.person.display.clone().into(),
+                when(reader.first_read_at).into(),
+                relative(reader.last_read_at, now).into(),
+                reader.reads.to_string().into(),
+                Cell::new(rotation.clone(), Tone::Warn),
+            ]);
+            rows.push(json!({
+                "secret": l.secret,
+                "readBy": reader.person.display,
+                "principal": reader.person.arn,
+                "firstReadAt": suomifi_shared::alerts::format_time(reader.first_read_at),
+                "lastReadAt": suomifi_shared::alerts::format_time(reader.last_read_at),
+                "reads": reader.reads,
+                "rotationDueAt": l.rotation.as_ref().map(|r| suomifi_shared::alerts::format_time(r.due_at)),
+                "rotationRequestedAt": l.rotation.as_ref().and_then(|r| r.requested_at).map(suomifi_shared::alerts::format_time),
+            }));
+        }
+    }
+    (t, rows)
 }
 
 /// Reads the whole state table (it holds one item per alert, target and checker cursor: small).
@@ -435,6 +525,7 @@ async fn scan(sdk: &aws_config::SdkConfig, table: &str) -> Result<Records, CliEr
     let mut out = Records {
         alerts: Vec::new(),
         certificates: Vec::new(),
+        ledgers: Vec::new(),
     };
     let mut start = None;
     loop {
@@ -461,6 +552,10 @@ async fn scan(sdk: &aws_config::SdkConfig, table: &str) -> Result<Records, CliEr
                 }
             } else if let Some(target) = pk.strip_prefix("certificate#") {
                 out.certificates.push((target.to_owned(), data));
+            } else if pk.starts_with("access#")
+                && let Ok(l) = serde_json::from_value::<SecretLedger>(data)
+            {
+                out.ledgers.push(l);
             }
         }
         match page.last_evaluated_key() {

@@ -11,11 +11,12 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use suomifi_shared::deps::{DependencyList, find_in_binary};
 
-const FUNCTIONS: [&str; 4] = [
+const FUNCTIONS: [&str; 5] = [
     "rotate-password",
     "check-retrieval",
     "check-certificates",
     "check-updates",
+    "watch-access",
 ];
 
 /// `name` → version of every crates.io package in Cargo.lock (several versions: all of them).

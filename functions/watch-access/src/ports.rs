@@ -1,0 +1,390 @@
+//! The function's own ports (Secrets Manager's metadata and rotation, EventBridge Scheduler) and
+//! their AWS adapters, which keep the SDK error as a typed `#[source]`; in-memory fakes behind
+//! the `testing` feature. (State table, notifier and clock are the shared crate's ports.)
+//!
+//! This function never reads a secret value: the role has no `GetSecretValue`, and no port here
+//! has a call that returns one.
+
+use crate::ledger::SecretState;
+use aws_sdk_scheduler::types::{
+    ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, Target,
+};
+use std::future::Future;
+use time::OffsetDateTime;
+
+/// An AWS call failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation} on `{target}`: {detail}")]
+pub struct AwsError {
+    /// The API operation (`RotateSecret`, `CreateSchedule`, ...).
+    pub operation: &'static str,
+    /// The secret or schedule.
+    pub target: String,
+    /// The service's error code, if it answered.
+    pub code: Option<String>,
+    /// Code and message, or the error chain.
+    pub detail: String,
+    /// The SDK error.
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl AwsError {
+    /// An error of `operation` on `target`.
+    pub fn new(
+        operation: &'static str,
+        target: &str,
+        code: Option<String>,
+        detail: impl Into<String>,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    ) -> Self {
+        Self {
+            operation,
+            target: target.to_owned(),
+            code,
+            detail: detail.into(),
+            source,
+        }
+    }
+
+    fn sdk<E, R>(
+        operation: &'static str,
+        target: &str,
+        e: aws_smithy_runtime_api_error::SdkError<E, R>,
+    ) -> Self
+    where
+        E: aws_sdk_secretsmanager::error::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let code = e
+            .as_service_error()
+            .and_then(|s| s.code())
+            .map(str::to_owned);
+        let detail = suomifi_shared::aws::sdk_error_detail(&e);
+        Self::new(operation, target, code, detail, Box::new(e))
+    }
+}
+
+// The SDK crates re-export one `SdkError`; name it once.
+mod aws_smithy_runtime_api_error {
+    pub use aws_sdk_secretsmanager::error::SdkError;
+}
+
+/// What `RotateSecret` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// A rotation started.
+    Started,
+    /// One was running already (Secrets Manager refused a second): it answers the request.
+    AlreadyRunning,
+}
+
+/// Port: Secrets Manager, metadata and rotation only.
+pub trait Secrets: Send + Sync {
+    /// `DescribeSecret`: versions, stages, last rotation.
+    fn describe(&self, arn: &str) -> impl Future<Output = Result<SecretState, AwsError>> + Send;
+    /// `RotateSecret` with the secret's configured rotation.
+    fn rotate(&self, arn: &str) -> impl Future<Output = Result<RotateOutcome, AwsError>> + Send;
+    /// `GetResourcePolicy`: the policy document, if any.
+    fn policy(&self, arn: &str) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
+}
+
+/// A one-time schedule that invokes this function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneTimeSchedule {
+    /// Deterministic name (see [`crate::ledger::schedule_name`]).
+    pub name: String,
+    /// Schedule group.
+    pub group: String,
+    /// When.
+    pub at: OffsetDateTime,
+    /// This function's ARN.
+    pub target_arn: String,
+    /// The role Scheduler assumes.
+    pub role_arn: String,
+    /// The event (`{"rotateSecret": ARN}`).
+    pub input: String,
+    /// The dead-letter queue for an event Scheduler could not deliver, if any.
+    pub dead_letter_arn: Option<String>,
+}
+
+/// What creating a schedule did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScheduleOutcome {
+    /// Created.
+    Created,
+    /// A schedule of that name exists (`ConflictException`): already scheduled.
+    AlreadyScheduled,
+}
+
+/// Port: EventBridge Scheduler.
+pub trait Scheduler: Send + Sync {
+    /// Creates `schedule`, deleted by Scheduler after it runs.
+    fn create(
+        &self,
+        schedule: &OneTimeSchedule,
+    ) -> impl Future<Output = Result<ScheduleOutcome, AwsError>> + Send;
+}
+
+/// The Secrets Manager adapter.
+#[derive(Debug, Clone)]
+pub struct SecretsManagerAdapter(pub aws_sdk_secretsmanager::Client);
+
+fn to_time(d: &aws_sdk_secretsmanager::primitives::DateTime) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(d.secs()).ok()
+}
+
+impl Secrets for SecretsManagerAdapter {
+    async fn describe(&self, arn: &str) -> Result<SecretState, AwsError> {
+        let out = self
+            .0
+            .describe_secret()
+            .secret_id(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("DescribeSecret", arn, e))?;
+        let stages = out.version_ids_to_stages.unwrap_or_default();
+        let staged = |label: &str| {
+            let mut v: Vec<&String> = stages
+                .iter()
+                .filter(|(_, s)| s.iter().any(|x| x == label))
+                .map(|(k, _)| k)
+                .collect();
+            v.sort();
+            v.first().map(|s| (*s).clone())
+        };
+        Ok(SecretState {
+            arn: out.arn.unwrap_or_else(|| arn.to_owned()),
+            name: out.name.unwrap_or_default(),
+            current_version: staged("AWSCURRENT"),
+            pending_version: staged("AWSPENDING"),
+            last_rotated: out.last_rotated_date.as_ref().and_then(to_time),
+        })
+    }
+
+    async fn rotate(&self, arn: &str) -> Result<RotateOutcome, AwsError> {
+        match self.0.rotate_secret().secret_id(arn).send().await {
+            Ok(_) => Ok(RotateOutcome::Started),
+            Err(e) => {
+                let invalid = e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_invalid_request_exception());
+                // "A previous rotation isn't complete": the running rotation answers the request.
+                // Other InvalidRequestExceptions (no rotation configured, secret deleted) fail.
+                if invalid && self.describe(arn).await.is_ok_and(|s| s.rotation_running()) {
+                    return Ok(RotateOutcome::AlreadyRunning);
+                }
+                Err(AwsError::sdk("RotateSecret", arn, e))
+            }
+        }
+    }
+
+    async fn policy(&self, arn: &str) -> Result<Option<String>, AwsError> {
+        let out = self
+            .0
+            .get_resource_policy()
+            .secret_id(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("GetResourcePolicy", arn, e))?;
+        Ok(out.resource_policy)
+    }
+}
+
+/// The EventBridge Scheduler adapter.
+#[derive(Debug, Clone)]
+pub struct SchedulerAdapter(pub aws_sdk_scheduler::Client);
+
+fn build_error(name: &str, e: aws_sdk_scheduler::error::BuildError) -> AwsError {
+    AwsError::new("CreateSchedule", name, None, e.to_string(), Box::new(e))
+}
+
+impl Scheduler for SchedulerAdapter {
+    async fn create(&self, s: &OneTimeSchedule) -> Result<ScheduleOutcome, AwsError> {
+        // Delivery retried for an hour, then dead-lettered (the queue's alarm notifies): a
+        // rotation that could not be asked for must not vanish silently.
+        let target = Target::builder()
+            .arn(&s.target_arn)
+            .role_arn(&s.role_arn)
+            .input(&s.input)
+            .retry_policy(
+                aws_sdk_scheduler::types::RetryPolicy::builder()
+                    .maximum_retry_attempts(10)
+                    .maximum_event_age_in_seconds(3600)
+                    .build(),
+            )
+            .set_dead_letter_config(s.dead_letter_arn.as_ref().map(|arn| {
+                aws_sdk_scheduler::types::DeadLetterConfig::builder()
+                    .arn(arn)
+                    .build()
+            }))
+            .build()
+            .map_err(|e| build_error(&s.name, e))?;
+        let window = FlexibleTimeWindow::builder()
+            .mode(FlexibleTimeWindowMode::Off)
+            .build()
+            .map_err(|e| build_error(&s.name, e))?;
+        let res = self
+            .0
+            .create_schedule()
+            .name(&s.name)
+            .group_name(&s.group)
+            .schedule_expression(crate::ledger::at_expression(s.at))
+            .schedule_expression_timezone("UTC")
+            .flexible_time_window(window)
+            .action_after_completion(ActionAfterCompletion::Delete)
+            .description("watch-access: rotate the password a person has read")
+            .target(target)
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(ScheduleOutcome::Created),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conflict_exception()) =>
+            {
+                Ok(ScheduleOutcome::AlreadyScheduled)
+            }
+            Err(e) => {
+                let code = e
+                    .as_service_error()
+                    .and_then(|s| aws_sdk_scheduler::error::ProvideErrorMetadata::code(s))
+                    .map(str::to_owned);
+                let detail = suomifi_shared::aws::sdk_error_detail(&e);
+                Err(AwsError::new(
+                    "CreateSchedule",
+                    &s.name,
+                    code,
+                    detail,
+                    Box::new(e),
+                ))
+            }
+        }
+    }
+}
+
+/// In-memory fakes, for unit tests here and in other crates.
+#[cfg(any(test, feature = "testing"))]
+pub mod fake {
+    use super::*;
+    use std::collections::{HashMap, HashSet};
+    use std::sync::{Arc, Mutex};
+
+    /// Secrets Manager in memory: `rotate` moves `AWSCURRENT` to a new version at once (as
+    /// moto's stand-in rotation does) unless told a rotation is running.
+    #[derive(Debug, Clone, Default)]
+    pub struct FakeSecrets {
+        /// The secrets, by ARN.
+        pub secrets: Arc<Mutex<HashMap<String, SecretState>>>,
+        /// Policies, by ARN.
+        pub policies: Arc<Mutex<HashMap<String, String>>>,
+        /// ARNs `rotate` was called for, in order.
+        pub rotations: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl FakeSecrets {
+        /// Adds a secret at version `v1`.
+        pub fn add(&self, arn: &str) {
+            self.secrets.lock().expect("lock").insert(
+                arn.to_owned(),
+                SecretState {
+                    arn: arn.to_owned(),
+                    name: crate::event::secret_name(arn).to_owned(),
+                    current_version: Some("v1".into()),
+                    pending_version: None,
+                    last_rotated: None,
+                },
+            );
+        }
+
+        /// Changes a secret.
+        pub fn update(&self, arn: &str, f: impl FnOnce(&mut SecretState)) {
+            f(self
+                .secrets
+                .lock()
+                .expect("lock")
+                .get_mut(arn)
+                .expect("known secret"));
+        }
+
+        /// `rotate` calls so far.
+        pub fn rotated(&self) -> Vec<String> {
+            self.rotations.lock().expect("lock").clone()
+        }
+    }
+
+    fn not_found(op: &'static str, arn: &str) -> AwsError {
+        AwsError::new(
+            op,
+            arn,
+            Some("ResourceNotFoundException".into()),
+            "no such secret",
+            "fake".into(),
+        )
+    }
+
+    impl Secrets for FakeSecrets {
+        async fn describe(&self, arn: &str) -> Result<SecretState, AwsError> {
+            self.secrets
+                .lock()
+                .expect("lock")
+                .get(arn)
+                .cloned()
+                .ok_or_else(|| not_found("DescribeSecret", arn))
+        }
+
+        async fn rotate(&self, arn: &str) -> Result<RotateOutcome, AwsError> {
+            let mut all = self.secrets.lock().expect("lock");
+            let s = all
+                .get_mut(arn)
+                .ok_or_else(|| not_found("RotateSecret", arn))?;
+            self.rotations.lock().expect("lock").push(arn.to_owned());
+            if s.rotation_running() {
+                return Ok(RotateOutcome::AlreadyRunning);
+            }
+            s.pending_version = Some(format!(
+                "pending-{}",
+                self.rotations.lock().expect("lock").len()
+            ));
+            Ok(RotateOutcome::Started)
+        }
+
+        async fn policy(&self, arn: &str) -> Result<Option<String>, AwsError> {
+            Ok(self.policies.lock().expect("lock").get(arn).cloned())
+        }
+    }
+
+    /// EventBridge Scheduler in memory.
+    #[derive(Debug, Clone, Default)]
+    pub struct FakeScheduler {
+        /// Created schedules.
+        pub created: Arc<Mutex<Vec<OneTimeSchedule>>>,
+        names: Arc<Mutex<HashSet<String>>>,
+    }
+
+    impl FakeScheduler {
+        /// The schedules created.
+        pub fn schedules(&self) -> Vec<OneTimeSchedule> {
+            self.created.lock().expect("lock").clone()
+        }
+    }
+
+    impl Scheduler for FakeScheduler {
+        async fn create(&self, s: &OneTimeSchedule) -> Result<ScheduleOutcome, AwsError> {
+            if !self
+                .names
+                .lock()
+                .expect("lock")
+                .insert(format!("{}/{}", s.group, s.name))
+            {
+                return Ok(ScheduleOutcome::AlreadyScheduled);
+            }
+            self.created.lock().expect("lock").push(s.clone());
+            Ok(ScheduleOutcome::Created)
+        }
+    }
+}
