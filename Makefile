@@ -51,8 +51,9 @@ test: venv lint test-rust fuzz-replay infra-check
 	@echo "make test: fmt, clippy, IaC checks passed"
 	@tools/test-summary.sh target/test-output.log
 
-# The deployable artefacts exactly as a deploy builds them: `sam build` (rust-cargolambda) for
-# x86_64, with the SAM CLI and cargo-lambda from PyPI; prints each artefact's size.
+# The deployable artefacts exactly as a deploy builds them: `sam build` (makefile method,
+# infra/Makefile: one workspace release build) for x86_64, with the SAM CLI from PyPI; prints each
+# artefact's size and checks machine type, dependency list and glibc.
 package: $(PACKAGE)
 	tools/package.sh
 
