@@ -353,6 +353,21 @@ pub enum AnyNotifier {
     None(NoNotifier),
 }
 
+impl AnyNotifier {
+    /// What every function's `main` wires: SNS to `topic_arn` (the function's `ALERT_TOPIC_ARN`),
+    /// or, without one, alerts that are only logged - said once at start, so a stack that lost
+    /// its topic is visible in the log.
+    pub fn for_topic(sdk: &aws_types::SdkConfig, topic_arn: Option<&str>) -> Self {
+        match topic_arn {
+            Some(arn) => Self::Sns(SnsNotifier::new(aws_sdk_sns::Client::new(sdk), arn)),
+            None => {
+                tracing::warn!("ALERT_TOPIC_ARN is not set: alerts are logged, not published");
+                Self::None(NoNotifier)
+            }
+        }
+    }
+}
+
 impl Notifier for AnyNotifier {
     async fn publish(&self, alert: &Alert) -> Result<(), NotifyError> {
         match self {

@@ -21,7 +21,7 @@ use check_certificates::{Checker, Config, Ports, handle_until};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use suomifi_shared::clock::SystemClock;
-use suomifi_shared::notify::{AnyNotifier, NoNotifier, SnsNotifier};
+use suomifi_shared::notify::AnyNotifier;
 use suomifi_shared::state::DynamoStateStore;
 use suomifi_shared::tlsprobe::TlsProber;
 
@@ -41,10 +41,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Ok(sdk) => sdk,
         Err(e) => suomifi_shared::telemetry::refuse_start("CheckCertificates.Config", &e),
     };
-    let notifier = match &config.alert_topic_arn {
-        Some(arn) => AnyNotifier::Sns(SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), arn)),
-        None => AnyNotifier::None(NoNotifier),
-    };
+    let notifier = AnyNotifier::for_topic(&sdk, config.alert_topic_arn.as_deref());
     let ports = Ports {
         tls: TlsProber::new(),
         secrets: SecretsManagerSource::new(aws_sdk_secretsmanager::Client::new(&sdk)),

@@ -26,7 +26,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use std::time::{Duration, SystemTime};
 use suomifi_shared::clock::SystemClock;
-use suomifi_shared::notify::{AnyNotifier, NoNotifier, SnsNotifier};
+use suomifi_shared::notify::AnyNotifier;
 use suomifi_shared::secrets::SecretsManager;
 use suomifi_shared::state::DynamoStateStore;
 
@@ -46,13 +46,7 @@ async fn main() -> Result<(), Error> {
         Ok(aws) => aws,
         Err(e) => suomifi_shared::telemetry::refuse_start("CheckRetrieval.Config", &e),
     };
-    let notifier = match &config.alert_topic_arn {
-        Some(arn) => AnyNotifier::Sns(SnsNotifier::new(aws_sdk_sns::Client::new(&aws), arn)),
-        None => {
-            tracing::warn!("ALERT_TOPIC_ARN is not set: alerts are logged, not published");
-            AnyNotifier::None(NoNotifier)
-        }
-    };
+    let notifier = AnyNotifier::for_topic(&aws, config.alert_topic_arn.as_deref());
     let secrets = SecretsManager::new(aws_sdk_secretsmanager::Client::new(&aws));
     let ssm = aws_sdk_ssm::Client::new(&aws);
     let store = DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.state_table);

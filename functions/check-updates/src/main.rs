@@ -22,7 +22,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use suomifi_shared::clock::SystemClock;
 use suomifi_shared::config::Env;
-use suomifi_shared::notify::{AnyNotifier, NoNotifier, SnsNotifier};
+use suomifi_shared::notify::AnyNotifier;
 use suomifi_shared::state::DynamoStateStore;
 use suomifi_shared::suomifi::RetryPolicy;
 use suomifi_shared::telemetry::refuse_start;
@@ -54,10 +54,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Ok(o) => o,
         Err(e) => refuse_start("CheckUpdates.Config", &e),
     };
-    let notifier = match &config.alert_topic_arn {
-        Some(arn) => AnyNotifier::Sns(SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), arn)),
-        None => AnyNotifier::None(NoNotifier),
-    };
+    let notifier = AnyNotifier::for_topic(&sdk, config.alert_topic_arn.as_deref());
     let ports = Ports {
         osv,
         store: DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&sdk), &config.state_table),

@@ -22,7 +22,7 @@ use std::time::{Duration, SystemTime};
 use suomifi_shared::alerts::{AlertLifecycle, Tracking};
 use suomifi_shared::clock::SystemClock;
 use suomifi_shared::config::{Env, optional_bool, optional_u64};
-use suomifi_shared::notify::{AnyNotifier, NoNotifier, SnsNotifier};
+use suomifi_shared::notify::AnyNotifier;
 use suomifi_shared::secrets::SecretsManager;
 use suomifi_shared::state::DynamoStateStore;
 use suomifi_shared::suomifi::ClientConfig;
@@ -58,10 +58,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Ok(aws) => aws,
         Err(e) => refuse(&e),
     };
-    let sns = match env.get("ALERT_TOPIC_ARN") {
-        Some(arn) => AnyNotifier::Sns(SnsNotifier::new(aws_sdk_sns::Client::new(&aws), arn)),
-        None => AnyNotifier::None(NoNotifier),
-    };
+    let sns = AnyNotifier::for_topic(&aws, env.get("ALERT_TOPIC_ARN"));
     let notifier = match env.get("STATE_TABLE") {
         Some(table) => Tracking::Lifecycle(AlertLifecycle::new(
             DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&aws), table),
