@@ -29,7 +29,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use suomifi_shared::clock::SystemClock;
 use suomifi_shared::config::Env;
-use suomifi_shared::notify::{AnyNotifier, NoNotifier, SnsNotifier};
+use suomifi_shared::notify::AnyNotifier;
 use suomifi_shared::state::DynamoStateStore;
 use suomifi_shared::telemetry::refuse_start;
 use watch_access::ports::{SchedulerAdapter, SecretsManagerAdapter};
@@ -50,12 +50,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Ok(sdk) => sdk,
         Err(e) => refuse_start("WatchAccess.Config", &e),
     };
-    let notifier = match &config.alert_topic_arn {
-        Some(arn) => AnyNotifier::Sns(SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), arn)),
-        None => AnyNotifier::None(NoNotifier),
-    };
+    let notifier = AnyNotifier::for_topic(&sdk, config.alert_topic_arn.as_deref());
     let ports = Ports {
-        secrets: SecretsManagerAdapter(aws_sdk_secretsmanager::Client::new(&sdk)),
+        secrets: SecretsManagerAdapter::new(aws_sdk_secretsmanager::Client::new(&sdk)),
         scheduler: SchedulerAdapter(aws_sdk_scheduler::Client::new(&sdk)),
         store: DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&sdk), &config.state_table),
         notifier,

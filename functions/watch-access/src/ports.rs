@@ -130,44 +130,53 @@ pub trait Scheduler: Send + Sync {
     ) -> impl Future<Output = Result<ScheduleOutcome, AwsError>> + Send;
 }
 
-/// The Secrets Manager adapter.
+/// The Secrets Manager adapter: `DescribeSecret` through the shared adapter (one reading of
+/// `VersionIdsToStages` and the dates for every function), rotation and policy calls here.
 #[derive(Debug, Clone)]
-pub struct SecretsManagerAdapter(pub aws_sdk_secretsmanager::Client);
+pub struct SecretsManagerAdapter {
+    shared: suomifi_shared::secrets::SecretsManager,
+    client: aws_sdk_secretsmanager::Client,
+}
 
-fn to_time(d: &aws_sdk_secretsmanager::primitives::DateTime) -> Option<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp(d.secs()).ok()
+impl SecretsManagerAdapter {
+    /// Wraps a client.
+    pub fn new(client: aws_sdk_secretsmanager::Client) -> Self {
+        Self {
+            shared: suomifi_shared::secrets::SecretsManager::new(client.clone()),
+            client,
+        }
+    }
+}
+
+impl From<suomifi_shared::secrets::SecretMeta> for SecretState {
+    fn from(meta: suomifi_shared::secrets::SecretMeta) -> Self {
+        // A staging label sits on one version at a time.
+        let staged = |label: &str| meta.version_with(label).map(str::to_owned);
+        Self {
+            current_version: staged("AWSCURRENT"),
+            pending_version: staged("AWSPENDING"),
+            last_rotated: meta.last_rotated,
+            arn: meta.arn,
+            name: meta.name,
+        }
+    }
 }
 
 impl Secrets for SecretsManagerAdapter {
     async fn describe(&self, arn: &str) -> Result<SecretState, AwsError> {
-        let out = self
-            .0
-            .describe_secret()
-            .secret_id(arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("DescribeSecret", arn, e))?;
-        let stages = out.version_ids_to_stages.unwrap_or_default();
-        let staged = |label: &str| {
-            let mut v: Vec<&String> = stages
-                .iter()
-                .filter(|(_, s)| s.iter().any(|x| x == label))
-                .map(|(k, _)| k)
-                .collect();
-            v.sort();
-            v.first().map(|s| (*s).clone())
-        };
-        Ok(SecretState {
-            arn: out.arn.unwrap_or_else(|| arn.to_owned()),
-            name: out.name.unwrap_or_default(),
-            current_version: staged("AWSCURRENT"),
-            pending_version: staged("AWSPENDING"),
-            last_rotated: out.last_rotated_date.as_ref().and_then(to_time),
-        })
+        use suomifi_shared::secrets::SecretStore;
+        let mut state = SecretState::from(self.shared.describe(arn).await.map_err(|e| {
+            let (operation, code, detail) = (e.operation, e.code.clone(), e.detail.clone());
+            AwsError::new(operation, arn, code, detail, Box::new(e))
+        })?);
+        if state.arn.is_empty() {
+            arn.clone_into(&mut state.arn);
+        }
+        Ok(state)
     }
 
     async fn rotate(&self, arn: &str) -> Result<RotateOutcome, AwsError> {
-        match self.0.rotate_secret().secret_id(arn).send().await {
+        match self.client.rotate_secret().secret_id(arn).send().await {
             Ok(_) => Ok(RotateOutcome::Started),
             Err(e) => {
                 let invalid = e
@@ -185,7 +194,7 @@ impl Secrets for SecretsManagerAdapter {
 
     async fn policy(&self, arn: &str) -> Result<Option<String>, AwsError> {
         let out = self
-            .0
+            .client
             .get_resource_policy()
             .secret_id(arn)
             .send()
@@ -249,20 +258,7 @@ impl Scheduler for SchedulerAdapter {
             {
                 Ok(ScheduleOutcome::AlreadyScheduled)
             }
-            Err(e) => {
-                let code = e
-                    .as_service_error()
-                    .and_then(|s| aws_sdk_scheduler::error::ProvideErrorMetadata::code(s))
-                    .map(str::to_owned);
-                let detail = suomifi_shared::aws::sdk_error_detail(&e);
-                Err(AwsError::new(
-                    "CreateSchedule",
-                    &s.name,
-                    code,
-                    detail,
-                    Box::new(e),
-                ))
-            }
+            Err(e) => Err(AwsError::sdk("CreateSchedule", &s.name, e)),
         }
     }
 }
