@@ -73,9 +73,10 @@ pub fn read_notice(
         the read was expected."
             .into();
     a.next_steps = vec![
-        "If you do not know why this person read the password, find out (CloudTrail, event below) \
-         and rotate at once with `suomifi-ops rotate`."
-            .into(),
+        format!(
+            "If you do not know why this person read the password, find out (CloudTrail, event \
+             below) and rotate at once with `suomifi-ops rotate --secret-id {secret}`."
+        ),
         "Further reads before the rotation are recorded without another notification.".into(),
     ];
     a = a
@@ -123,14 +124,17 @@ pub fn leaver_notice(
         rotation.text()
     );
     a.why_it_matters = "A person who has left must not keep a working password.".into();
-    a.next_steps = vec!["Check that the rotation finished (`suomifi-ops status`).".into()];
+    a.next_steps = vec![format!(
+        "Check that the rotation finished (`suomifi-ops status --secret-id {secret}`)."
+    )];
     a.detail("Secret", secret)
         .detail("Deleted user", who)
         .detail("Rotation", rotation.text())
 }
 
-/// The resource policy was changed by someone other than the stack, or differs from the stack's.
-pub fn policy_alert(secret: &str, cause: &str) -> Alert {
+/// The resource policy was changed by someone other than the stack, or differs from the stack's
+/// (`expected`, which the next step puts back).
+pub fn policy_alert(secret: &str, cause: &str, expected: &serde_json::Value) -> Alert {
     let name = secret_name(secret);
     let mut a = Alert::new(
         policy_key(secret),
@@ -144,10 +148,18 @@ pub fn policy_alert(secret: &str, cause: &str) -> Alert {
         break-glass role from reading the password."
             .into();
     a.next_steps = vec![
-        "Find who changed it (CloudTrail PutResourcePolicy / DeleteResourcePolicy).".into(),
-        "Restore the stack's policy by redeploying the stack (or updating it unchanged); \
-         the daily comparison then resolves this alert."
+        "Find who changed it and why (CloudTrail PutResourcePolicy / DeleteResourcePolicy).".into(),
+        "If the change lets a process that needs the password read it (your message-retrieval \
+         system, say), do not put the old policy back - that locks the process out again: add its \
+         role to the stack's TrustedReaderArns and deploy the stack, which writes the policy anew."
             .into(),
+        // An unchanged redeploy does not: CloudFormation does not re-apply a resource it
+        // believes unchanged.
+        format!(
+            "Otherwise put the stack's policy back: `aws secretsmanager put-resource-policy \
+             --secret-id {secret} --block-public-policy --resource-policy '{expected}'`. The \
+             daily comparison then resolves this alert."
+        ),
     ];
     a.detail("Secret", secret)
 }
@@ -210,5 +222,62 @@ mod tests {
         );
         let subject = a.subject();
         assert!(subject.len() < 100 && subject.is_ascii(), "{subject}");
+    }
+
+    #[test]
+    fn the_policy_alert_puts_the_stack_policy_back_with_a_command_that_works_and_warns_first() {
+        let secret = "arn:aws:secretsmanager:eu-north-1:1:secret:suomifi/prod-AbCdEf";
+        let expected = crate::policy::expected(&["arn:aws:iam::1:role/reader".to_owned()]);
+        let a = policy_alert(secret, "is missing", &expected);
+        let steps = a.next_steps.join("\n");
+        // A process that needs the password is kept in, through the stack, before anything else.
+        let keep = steps
+            .find("TrustedReaderArns")
+            .expect("names TrustedReaderArns");
+        let put = steps
+            .find(&format!(
+                "put-resource-policy --secret-id {secret} --block-public-policy"
+            ))
+            .expect("a command that names the secret");
+        assert!(keep < put, "{steps}");
+        assert!(
+            steps.contains(&format!("--resource-policy '{expected}'")),
+            "the stack's own policy, as the daily run compares it: {steps}"
+        );
+        assert!(
+            !steps.contains("unchanged"),
+            "an unchanged redeploy restores nothing: {steps}"
+        );
+    }
+
+    #[test]
+    fn the_read_and_leaver_notices_name_the_secret_in_their_commands() {
+        let secret = "arn:aws:secretsmanager:eu-north-1:1:secret:suomifi/prod-AbCdEf";
+        let p = Person {
+            key: "k".into(),
+            display: "anna".into(),
+            arn: "arn:aws:iam::1:user/anna".into(),
+            iam_user: Some("anna".into()),
+            identity_center_user: None,
+            via: None,
+        };
+        let at = time::macros::datetime!(2026-12-02 08:00 UTC);
+        let read = read_notice(secret, &p, at, RotationNote::At(at));
+        assert!(
+            read.next_steps
+                .iter()
+                .any(|s| s.contains(&format!("suomifi-ops rotate --secret-id {secret}"))),
+            "{:?}",
+            read.next_steps
+        );
+        let leaver = leaver_notice(secret, "anna", at, &[], RotationNote::At(at));
+        assert!(
+            leaver
+                .next_steps
+                .iter()
+                .any(|s| s.contains(&format!("suomifi-ops status --secret-id {secret}"))),
+            "{:?}",
+            leaver.next_steps
+        );
     }
 }

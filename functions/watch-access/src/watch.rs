@@ -172,7 +172,8 @@ where
                 let outcome = self
                     .alerts
                     .problem(
-                        messages::policy_alert(&secret, &cause).detail("Changed by", &by),
+                        messages::policy_alert(&secret, &cause, &self.expected_policy)
+                            .detail("Changed by", &by),
                         0,
                     )
                     .await?;
@@ -502,7 +503,11 @@ where
                     other => {
                         self.alerts
                             .problem(
-                                messages::policy_alert(secret, &messages::drift_cause(other)),
+                                messages::policy_alert(
+                                    secret,
+                                    &messages::drift_cause(other),
+                                    &self.expected_policy,
+                                ),
                                 0,
                             )
                             .await?
