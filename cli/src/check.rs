@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use suomifi_shared::clock::SystemClock;
 use suomifi_shared::notify::{Alert, Severity};
-use suomifi_shared::secrets::SecretsManager;
 
 /// `--json` and `--dry-run`, shared by both checks.
 #[derive(Args, Debug, Clone, Copy)]
@@ -194,31 +193,7 @@ pub async fn run_retrieval(
     notifier: CliNotifier,
     budget: Duration,
 ) -> Result<FleetReport, check_retrieval::fleet::FleetError> {
-    use check_retrieval::adapters::{ProbeTlsInspector, SecretsManagerSource, SsmCheckpointSource};
-    let secrets = SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk));
-    let ssm = aws_sdk_ssm::Client::new(sdk);
-    let checkers = config
-        .systems
-        .iter()
-        .map(|system| {
-            let ports = check_retrieval::Ports {
-                credentials: SecretsManagerSource::new(secrets.clone(), &system.secret_id),
-                checkpoint: system
-                    .checkpoint_parameter
-                    .as_ref()
-                    .map(|p| SsmCheckpointSource::new(ssm.clone(), p)),
-                store: store.clone(),
-                notifier: notifier.clone(),
-                clock: SystemClock,
-                tls: ProbeTlsInspector::new(Duration::from_secs(10)),
-            };
-            check_retrieval::Checker::new(
-                check_retrieval::Settings::for_system(config, system),
-                ports,
-            )
-        })
-        .collect();
-    check_retrieval::fleet::Fleet::new(checkers, SystemClock)
+    check_retrieval::adapters::wire(sdk, config, store, notifier)
         .run(Some(std::time::Instant::now() + budget))
         .await
 }

@@ -1,8 +1,14 @@
 //! In-memory fakes of this crate's ports, for unit tests (here and in the function crates).
 
 use crate::notify::{Alert, Notifier, NotifyError};
+use crate::sensitive::{AccessToken, Password};
+use crate::suomifi::{
+    ApiBase, ApiError, Event, EventMetadata, EventType, EventsPage, SuomifiApi, Token, TraceId,
+};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
 
 /// A [`Notifier`] that records what it is asked to publish, and can be told to fail.
 #[derive(Debug, Clone, Default)]
@@ -37,5 +43,226 @@ impl Notifier for RecordingNotifier {
         }
         self.sent.lock().expect("lock").push(alert.clone());
         Ok(())
+    }
+}
+
+/// An endpoint of [`FakeSuomifi`], for injected failures and call counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FakeEndpoint {
+    /// `POST /v1/token`.
+    Token,
+    /// `POST /v1/change-password`.
+    ChangePassword,
+    /// `GET /v2/events`.
+    Events,
+}
+
+#[derive(Debug, Default)]
+struct SuomifiState {
+    username: String,
+    password: String,
+    /// The feed; a continuation token is `pos-N`, the index of the next event.
+    events: Vec<Event>,
+    page_size: usize,
+    tokens: Vec<String>,
+    failures: HashMap<FakeEndpoint, VecDeque<ApiError>>,
+    /// The next change is applied, then answered with a timeout (a lost response).
+    lose_next_change: bool,
+    calls: HashMap<FakeEndpoint, usize>,
+    /// API bases the calls went to.
+    bases: Vec<String>,
+}
+
+/// An in-memory Suomi.fi for unit tests: one account, one event feed, injected failures. For the
+/// HTTP behaviour (status codes, retries, the OpenAPI shape) use the sandbox instead.
+#[derive(Debug, Clone)]
+pub struct FakeSuomifi {
+    state: Arc<Mutex<SuomifiState>>,
+}
+
+impl FakeSuomifi {
+    /// An account `username` / `password` with an empty feed, pages of 1,000 events.
+    pub fn new(username: &str, password: &str) -> Self {
+        Self {
+            state: Arc::new(Mutex::new(SuomifiState {
+                username: username.to_owned(),
+                password: password.to_owned(),
+                page_size: 1000,
+                ..SuomifiState::default()
+            })),
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut SuomifiState) -> R) -> R {
+        f(&mut self.state.lock().expect("fake Suomi.fi lock"))
+    }
+
+    /// The password Suomi.fi accepts now.
+    pub fn password(&self) -> String {
+        self.with(|s| s.password.clone())
+    }
+
+    /// Sets the password Suomi.fi accepts (a change made elsewhere).
+    pub fn set_password(&self, password: &str) {
+        self.with(|s| s.password = password.to_owned());
+    }
+
+    /// At most `n` events per page.
+    pub fn set_page_size(&self, n: usize) {
+        self.with(|s| s.page_size = n.max(1));
+    }
+
+    /// Appends an event to the feed.
+    pub fn push_event(&self, event: Event) {
+        self.with(|s| s.events.push(event));
+    }
+
+    /// Appends a `type` event about message `id` of `service` at `at`.
+    pub fn push(&self, event_type: EventType, service: &str, at: OffsetDateTime, id: i64) {
+        self.push_event(Event {
+            event_time: at,
+            event_type,
+            metadata: EventMetadata {
+                message_id: Some(id),
+                service_id: Some(service.to_owned()),
+                external_id: None,
+            },
+        });
+    }
+
+    /// The token a reader that read the whole feed now would resume from.
+    pub fn end_token(&self) -> String {
+        self.with(|s| format!("pos-{}", s.events.len()))
+    }
+
+    /// The next call of `endpoint` fails with `error` (queued: call again for more).
+    pub fn fail_next(&self, endpoint: FakeEndpoint, error: ApiError) {
+        self.with(|s| s.failures.entry(endpoint).or_default().push_back(error));
+    }
+
+    /// The next password change is applied and then answered with a timeout.
+    pub fn lose_next_change_response(&self) {
+        self.with(|s| s.lose_next_change = true);
+    }
+
+    /// How often `endpoint` was called.
+    pub fn calls(&self, endpoint: FakeEndpoint) -> usize {
+        self.with(|s| s.calls.get(&endpoint).copied().unwrap_or(0))
+    }
+
+    /// The API bases called, in order.
+    pub fn bases(&self) -> Vec<String> {
+        self.with(|s| s.bases.clone())
+    }
+
+    /// Counts the call, and pops an injected failure, if any.
+    fn enter(&self, endpoint: FakeEndpoint, api: &ApiBase) -> Result<(), ApiError> {
+        self.with(|s| {
+            *s.calls.entry(endpoint).or_default() += 1;
+            s.bases.push(api.as_str().to_owned());
+            match s.failures.get_mut(&endpoint).and_then(VecDeque::pop_front) {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        })
+    }
+
+    fn trace() -> TraceId {
+        TraceId(Some("fake-trace".into()))
+    }
+}
+
+impl SuomifiApi for FakeSuomifi {
+    async fn token(
+        &self,
+        api: &ApiBase,
+        username: &str,
+        password: &Password,
+    ) -> Result<Token, ApiError> {
+        self.enter(FakeEndpoint::Token, api)?;
+        self.with(|s| {
+            if s.username != username || s.password != password.expose() {
+                return Err(ApiError::AuthenticationFailed {
+                    reason: "invalid username or password".into(),
+                    trace_id: Self::trace(),
+                });
+            }
+            let token = format!("fake-token-{}", s.tokens.len() + 1);
+            s.tokens.push(token.clone());
+            Ok(Token {
+                access_token: AccessToken::new(token),
+                expires_in: 3600,
+                trace_id: Self::trace(),
+            })
+        })
+    }
+
+    async fn change_password(
+        &self,
+        api: &ApiBase,
+        token: &AccessToken,
+        current: &Password,
+        new: &Password,
+    ) -> Result<TraceId, ApiError> {
+        self.enter(FakeEndpoint::ChangePassword, api)?;
+        self.with(|s| {
+            if !s.tokens.iter().any(|t| t == token.expose()) {
+                return Err(ApiError::Unauthorized {
+                    endpoint: "/v1/change-password",
+                    trace_id: Self::trace(),
+                });
+            }
+            if s.password != current.expose() {
+                return Err(ApiError::PasswordChangeRefused {
+                    reason: "current password is wrong".into(),
+                    trace_id: Self::trace(),
+                });
+            }
+            s.password = new.expose().to_owned();
+            if std::mem::take(&mut s.lose_next_change) {
+                return Err(ApiError::Timeout {
+                    endpoint: "/v1/change-password",
+                    attempts: 1,
+                    timeout_ms: 10_000,
+                });
+            }
+            Ok(Self::trace())
+        })
+    }
+
+    async fn events_page(
+        &self,
+        api: &ApiBase,
+        token: &AccessToken,
+        continuation: Option<&str>,
+    ) -> Result<EventsPage, ApiError> {
+        self.enter(FakeEndpoint::Events, api)?;
+        self.with(|s| {
+            if !s.tokens.iter().any(|t| t == token.expose()) {
+                return Err(ApiError::Unauthorized {
+                    endpoint: "/v2/events",
+                    trace_id: Self::trace(),
+                });
+            }
+            let from = match continuation {
+                None => 0,
+                Some(c) => match c.strip_prefix("pos-").and_then(|n| n.parse::<usize>().ok()) {
+                    Some(n) if n <= s.events.len() => n,
+                    _ => {
+                        return Err(ApiError::Client {
+                            endpoint: "/v2/events",
+                            status: 400,
+                            reason: "invalid continuationToken".into(),
+                            trace_id: Self::trace(),
+                        });
+                    }
+                },
+            };
+            let to = (from + s.page_size).min(s.events.len());
+            Ok(EventsPage {
+                continuation_token: format!("pos-{to}"),
+                events: s.events[from..to].to_vec(),
+            })
+        })
     }
 }

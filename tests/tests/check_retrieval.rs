@@ -27,13 +27,14 @@ use suomifi_shared::notify::SnsNotifier;
 use suomifi_shared::secrets::SecretsManager;
 use suomifi_shared::sensitive::Password;
 use suomifi_shared::state::DynamoStateStore;
-use suomifi_shared::suomifi::{ApiBase, ClientConfig, RetryPolicy, SuomifiClient};
+use suomifi_shared::suomifi::{ApiBase, ClientConfig, HttpSuomifi, RetryPolicy, SuomifiClient};
 use time::{Duration, OffsetDateTime};
 
 const USER: &str = "system-check";
 const PASSWORD: &str = "Check-Retrieval-Password-0123456789-abc!";
 
 type RealChecker = Checker<
+    HttpSuomifi,
     SecretsManagerSource<SecretsManager>,
     SsmCheckpointSource,
     DynamoStateStore,
@@ -94,15 +95,6 @@ impl Fixture {
             secret_id: self.secret_id.clone(),
             thresholds: Thresholds::default(),
             reminder: self.reminder,
-            client: ClientConfig {
-                timeout: StdDuration::from_secs(10),
-                connect_timeout: StdDuration::from_secs(5),
-                retry: RetryPolicy {
-                    max_attempts: 3,
-                    base_delay: StdDuration::from_millis(1),
-                    max_delay: StdDuration::from_millis(5),
-                },
-            },
             max_pages: 5_000,
         }
     }
@@ -111,6 +103,15 @@ impl Fixture {
         Checker::new(
             self.settings(),
             Ports {
+                suomifi: HttpSuomifi::new(ClientConfig {
+                    timeout: StdDuration::from_secs(10),
+                    connect_timeout: StdDuration::from_secs(5),
+                    retry: RetryPolicy {
+                        max_attempts: 3,
+                        base_delay: StdDuration::from_millis(1),
+                        max_delay: StdDuration::from_millis(5),
+                    },
+                }),
                 credentials: SecretsManagerSource::new(
                     SecretsManager::new(aws_sdk_secretsmanager::Client::new(&self.cfg)),
                     &self.secret_id,

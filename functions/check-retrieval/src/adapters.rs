@@ -1,17 +1,26 @@
-//! AWS and TLS adapters of the ports: Secrets Manager, SSM Parameter Store, the TLS probe.
+//! AWS and TLS adapters of the ports: Secrets Manager, SSM Parameter Store, the TLS probe; and
+//! [`wire`], the one place the deployed fleet is assembled.
 //!
 //! Errors carry the service's own detail (code and message), never a bare "service error", and
 //! never the secret's value.
 
+use crate::config::Config;
+use crate::fleet::Fleet;
 use crate::ports::{
     CheckpointSource, CredentialsError, CredentialsSource, SecretMetadata, SourceError,
     TlsInspector,
 };
+use crate::{Checker, Ports, Settings};
+use std::sync::Arc;
 use std::time::Duration;
 use suomifi_shared::checkpoint;
+use suomifi_shared::clock::SystemClock;
+use suomifi_shared::notify::Notifier;
 use suomifi_shared::secret::Credentials;
 use suomifi_shared::secrets::{AWSCURRENT, AWSPENDING, SecretStore, SecretsManager};
+use suomifi_shared::state::StateStore;
 use suomifi_shared::suomifi::ApiBase;
+use suomifi_shared::suomifi::{ClientConfig, HttpSuomifi};
 use suomifi_shared::tlsprobe::{ProbeTarget, TlsProber};
 
 /// The credentials secret, over the shared Secrets Manager port (`GetSecretValue` at
@@ -140,4 +149,57 @@ impl TlsInspector for ProbeTlsInspector {
             .map(|p| p.tls_version.as_str().to_owned())
             .map_err(|e| e.to_string())
     }
+}
+
+/// The fleet as deployed: every system of `config` over the AWS adapters, one Suomi.fi HTTP
+/// adapter (one connection pool per API base) shared by all systems. `main.rs` and
+/// `suomifi-ops check retrieval` both build it here, with their own state store and notifier.
+pub type AwsFleet<S, N> = Fleet<
+    Arc<HttpSuomifi>,
+    SecretsManagerSource,
+    SsmCheckpointSource,
+    S,
+    N,
+    SystemClock,
+    ProbeTlsInspector,
+>;
+
+/// How long the TLS version probe of an API host may take.
+pub const TLS_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Wires [`AwsFleet`]: `sdk` for Secrets Manager and SSM, `store` for the alert state and the
+/// cursors, `notifier` for the alerts.
+pub fn wire<S, N>(
+    sdk: &aws_config::SdkConfig,
+    config: &Config,
+    store: S,
+    notifier: N,
+) -> AwsFleet<S, N>
+where
+    S: StateStore + Clone,
+    N: Notifier + Clone,
+{
+    let secrets = SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk));
+    let ssm = aws_sdk_ssm::Client::new(sdk);
+    let suomifi = Arc::new(HttpSuomifi::new(ClientConfig::default()));
+    let checkers = config
+        .systems
+        .iter()
+        .map(|system| {
+            let ports = Ports {
+                suomifi: Arc::clone(&suomifi),
+                credentials: SecretsManagerSource::new(secrets.clone(), &system.secret_id),
+                checkpoint: system
+                    .checkpoint_parameter
+                    .as_ref()
+                    .map(|name| SsmCheckpointSource::new(ssm.clone(), name)),
+                store: store.clone(),
+                notifier: notifier.clone(),
+                clock: SystemClock,
+                tls: ProbeTlsInspector::new(TLS_PROBE_TIMEOUT),
+            };
+            Checker::new(Settings::for_system(config, system), ports)
+        })
+        .collect();
+    Fleet::new(checkers, SystemClock)
 }

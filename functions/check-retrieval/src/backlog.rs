@@ -2,14 +2,14 @@
 //!
 //! [`BacklogCounter`] keeps counters only — never the events — so a scan of a million events holds
 //! one page (≤ 1,000 events) at a time and a few numbers per service. [`scan`] drives it over the
-//! client's page stream with a page bound and a time budget, and reports where it stopped.
+//! [`SuomifiApi`] port, page by page, with a page bound and a time budget, and reports where it
+//! stopped.
 
-use futures::StreamExt;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{Duration as StdDuration, Instant};
 use suomifi_shared::sensitive::AccessToken;
-use suomifi_shared::suomifi::{ApiError, Event, EventType, SuomifiClient};
+use suomifi_shared::suomifi::{ApiBase, ApiError, Event, EventType, SuomifiApi};
 use time::OffsetDateTime;
 
 /// Pages one run reads at most (5,000 pages ≈ 5 million events). Past it the count is a lower
@@ -153,8 +153,9 @@ impl Default for ScanLimits {
 
 /// Reads `GET /v2/events` from `from` onward, page by page until an empty page (or a limit),
 /// counting end-user messages. Read-only: it writes no checkpoint of anyone's.
-pub async fn scan(
-    client: &SuomifiClient,
+pub async fn scan<A: SuomifiApi>(
+    suomifi: &A,
+    api: &ApiBase,
     token: &AccessToken,
     from: Option<String>,
     grace_cutoff: OffsetDateTime,
@@ -163,7 +164,7 @@ pub async fn scan(
     let mut counter = BacklogCounter::default();
     let mut resume_token = None;
     let mut first_page_latency = None;
-    let mut pages = client.event_pages(token, from);
+    let mut from = from;
     let stop = loop {
         if counter.pages >= limits.max_pages {
             break Stop::PageLimit;
@@ -172,9 +173,7 @@ pub async fn scan(
             break Stop::TimeBudget;
         }
         let started = Instant::now();
-        let Some(next) = pages.next().await else {
-            break Stop::Complete;
-        };
+        let next = suomifi.events_page(api, token, from.as_deref()).await;
         if first_page_latency.is_none() {
             first_page_latency = Some(started.elapsed());
         }
@@ -185,6 +184,7 @@ pub async fn scan(
                     counter.observe(event, grace_cutoff);
                 }
                 let empty = page.events.is_empty();
+                from = Some(page.continuation_token.clone());
                 resume_token = Some(page.continuation_token);
                 if empty {
                     break Stop::Complete;

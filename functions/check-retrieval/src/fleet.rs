@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use suomifi_shared::clock::Clock;
 use suomifi_shared::notify::Notifier;
 use suomifi_shared::state::StateStore;
+use suomifi_shared::suomifi::SuomifiApi;
 use time::OffsetDateTime;
 
 /// How many systems are checked at the same time.
@@ -138,15 +139,16 @@ impl From<FleetError> for lambda_runtime::Diagnostic {
 }
 
 /// Every system's [`Checker`], run together.
-pub struct Fleet<Cr, Ck, S, N, C, T> {
-    checkers: Vec<Checker<Cr, Ck, S, N, C, T>>,
+pub struct Fleet<A, Cr, Ck, S, N, C, T> {
+    checkers: Vec<Checker<A, Cr, Ck, S, N, C, T>>,
     clock: C,
     /// How long after the scans' deadline a system still busy is given up.
     grace: Duration,
 }
 
-impl<Cr, Ck, S, N, C, T> Fleet<Cr, Ck, S, N, C, T>
+impl<A, Cr, Ck, S, N, C, T> Fleet<A, Cr, Ck, S, N, C, T>
 where
+    A: SuomifiApi,
     Cr: CredentialsSource,
     Ck: CheckpointSource,
     S: StateStore,
@@ -155,7 +157,7 @@ where
     T: TlsInspector,
 {
     /// A fleet of `checkers` (one per system), with `clock` for the run's start time.
-    pub fn new(checkers: Vec<Checker<Cr, Ck, S, N, C, T>>, clock: C) -> Self {
+    pub fn new(checkers: Vec<Checker<A, Cr, Ck, S, N, C, T>>, clock: C) -> Self {
         Self {
             checkers,
             clock,
@@ -180,7 +182,7 @@ where
             Err(e) => &e.report,
         };
         for system in &report.systems {
-            crate::log_report(system);
+            crate::report::log_report(system);
             let metrics = system.metrics();
             if !metrics.is_empty() {
                 suomifi_shared::telemetry::emit_metrics(
@@ -272,8 +274,8 @@ where
 }
 
 /// The report of a system that could not be checked this run: `unknown`, never `ok`.
-fn not_checked<Cr, Ck, S, N, C, T>(
-    checker: &Checker<Cr, Ck, S, N, C, T>,
+fn not_checked<A, Cr, Ck, S, N, C, T>(
+    checker: &Checker<A, Cr, Ck, S, N, C, T>,
     at: OffsetDateTime,
     why: String,
 ) -> Report {

@@ -18,16 +18,13 @@
 //! AWS endpoints come from the SDK's standard configuration (`AWS_ENDPOINT_URL` for local
 //! stand-ins); the Suomi.fi API base URL comes from the secret.
 
-use check_retrieval::adapters::{ProbeTlsInspector, SecretsManagerSource, SsmCheckpointSource};
+use check_retrieval::adapters::wire;
 use check_retrieval::config::{Config, Env};
-use check_retrieval::fleet::Fleet;
-use check_retrieval::{Checker, Ports, Settings, scan_deadline};
+use check_retrieval::scan_deadline;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
-use std::time::{Duration, SystemTime};
-use suomifi_shared::clock::SystemClock;
+use std::time::SystemTime;
 use suomifi_shared::notify::AnyNotifier;
-use suomifi_shared::secrets::SecretsManager;
 use suomifi_shared::state::DynamoStateStore;
 
 // The dependency list check-updates watches (see `suomifi_shared::deps`).
@@ -47,28 +44,8 @@ async fn main() -> Result<(), Error> {
         Err(e) => suomifi_shared::telemetry::refuse_start("CheckRetrieval.Config", &e),
     };
     let notifier = AnyNotifier::for_topic(&aws, config.alert_topic_arn.as_deref());
-    let secrets = SecretsManager::new(aws_sdk_secretsmanager::Client::new(&aws));
-    let ssm = aws_sdk_ssm::Client::new(&aws);
     let store = DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.state_table);
-    let checkers = config
-        .systems
-        .iter()
-        .map(|system| {
-            let ports = Ports {
-                credentials: SecretsManagerSource::new(secrets.clone(), &system.secret_id),
-                checkpoint: system
-                    .checkpoint_parameter
-                    .as_ref()
-                    .map(|name| SsmCheckpointSource::new(ssm.clone(), name)),
-                store: store.clone(),
-                notifier: notifier.clone(),
-                clock: SystemClock,
-                tls: ProbeTlsInspector::new(Duration::from_secs(10)),
-            };
-            Checker::new(Settings::for_system(&config, system), ports)
-        })
-        .collect();
-    let fleet = Fleet::new(checkers, SystemClock);
+    let fleet = wire(&aws, &config, store, notifier);
     let fleet = &fleet;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let deadline = scan_deadline(event.context.deadline, SystemTime::now());

@@ -294,3 +294,21 @@ impl Report {
         out
     }
 }
+
+/// Logs the report as one structured line.
+pub(crate) fn log_report(report: &Report) {
+    let json =
+        serde_json::to_string(report).unwrap_or_else(|e| format!("{{\"unserialisable\":\"{e}\"}}"));
+    match report.status {
+        Status::Ok => tracing::info!(status = "ok", report = %json, "retrieval check report"),
+        Status::Unknown => {
+            tracing::warn!(status = "unknown", report = %json, "retrieval check report")
+        }
+        Status::Warning => {
+            tracing::warn!(status = "warning", report = %json, "retrieval check report")
+        }
+        Status::Critical => {
+            tracing::error!(status = "critical", report = %json, "retrieval check report")
+        }
+    }
+}

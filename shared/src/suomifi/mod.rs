@@ -8,14 +8,19 @@
 //!   a time (a page is at most 1,000 events; never more than one page is held).
 //! - [`SuomifiClient::message`]: `GET /v2/messages/{id}`.
 //!
+//! Functions reach it through the [`SuomifiApi`] port; [`HttpSuomifi`] is its adapter over this
+//! client (one connection pool per API base).
+//!
 //! Every error keeps the `traceId` response header that DVV support asks for.
 
 mod base;
 mod client;
 mod error;
 mod model;
+mod port;
 
 pub use base::{ApiBase, InsecureUrl};
 pub use client::{ClientConfig, EventPages, RetryPolicy, SuomifiClient, Token};
 pub use error::{ApiError, TraceId};
 pub use model::{Event, EventMetadata, EventType, EventsPage, Message};
+pub use port::{HttpSuomifi, SuomifiApi};

@@ -2,7 +2,7 @@
 //! read once by a bare paging loop and once by `backlog::scan`, alternately, reporting the time
 //! ratio and the process's peak memory after each phase.
 //!
-//! `cargo run --release -p check-retrieval --example backlog_scale [EVENTS]`
+//! `cargo run --release -p suomifi-bench --bin bench-backlog-scale [EVENTS]`
 //!
 //! The sandbox runs on its own thread (its own runtime), so client and server share the machine
 //! as they would share nothing in production; what matters is the ratio, not the absolute time.
@@ -11,7 +11,7 @@ use check_retrieval::backlog::{self, ScanLimits};
 use std::time::{Duration, Instant};
 use suomifi_sandbox::{GenerateEvents, Sandbox, SandboxConfig};
 use suomifi_shared::sensitive::Password;
-use suomifi_shared::suomifi::{ApiBase, ClientConfig, SuomifiClient};
+use suomifi_shared::suomifi::{ApiBase, ClientConfig, HttpSuomifi, SuomifiApi};
 
 const USER: &str = "scale-system";
 const PASSWORD: &str = "Scale-Test-Password-0123456789-abcdef!";
@@ -44,15 +44,15 @@ async fn main() {
             ..GenerateEvents::default()
         })
         .expect("generate");
-    let client = SuomifiClient::new(
-        ApiBase::parse(&sandbox.base_url()).unwrap(),
-        ClientConfig {
-            timeout: Duration::from_secs(60),
-            ..ClientConfig::default()
-        },
-    )
-    .unwrap();
-    let token = client.token(USER, &Password::new(PASSWORD)).await.unwrap();
+    let api = ApiBase::parse(&sandbox.base_url()).unwrap();
+    let suomifi = HttpSuomifi::new(ClientConfig {
+        timeout: Duration::from_secs(60),
+        ..ClientConfig::default()
+    });
+    let token = suomifi
+        .token(&api, USER, &Password::new(PASSWORD))
+        .await
+        .unwrap();
     println!(
         "{events} events, {} end-user messages; peak RSS after setup {:.0} MiB",
         generated.end_user_messages,
@@ -65,8 +65,8 @@ async fn main() {
         let mut from: Option<String> = None;
         let mut pages = 0;
         loop {
-            let page = client
-                .events_page(&token.access_token, from.as_deref())
+            let page = suomifi
+                .events_page(&api, &token.access_token, from.as_deref())
                 .await
                 .unwrap();
             pages += 1;
@@ -84,7 +84,8 @@ async fn main() {
 
         let started = Instant::now();
         let out = backlog::scan(
-            &client,
+            &suomifi,
+            &api,
             &token.access_token,
             None,
             time::OffsetDateTime::now_utc(),
