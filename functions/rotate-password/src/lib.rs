@@ -16,6 +16,7 @@
 //! - `finishSecret` promotes the pending version only after proving the pending password works.
 //!
 //! Layout (pure parts import no AWS SDK, no tokio, no HTTP):
+//! - [`config`]: the variables, parsed once into types, and the settings derived from them;
 //! - [`error`]: the one error type and its `error_type`s (`RotatePassword.<Kind>`);
 //! - [`event`]: the rotation event and the steps, parsed into types, and a step's answer (pure);
 //! - [`preflight`]: the state check every step starts with, decided on the metadata (pure);
@@ -26,8 +27,11 @@
 //! - [`rotation`]: the four steps, generic over the ports;
 //! - [`recover`]: the one safe way out of a stuck rotation (`suomifi-ops recover`);
 //! - `testing`: in-memory fakes of the ports (behind the `testing` feature).
+//!
+//! `main.rs` only wires.
 
 pub mod advice;
+pub mod config;
 pub mod error;
 pub mod event;
 pub mod metrics;
@@ -40,6 +44,7 @@ pub mod rotation;
 pub mod testing;
 
 pub use advice::alert_key;
+pub use config::Config;
 pub use error::RotationError;
 pub use event::{RotationEvent, Step, StepOutcome};
 pub use ports::{PasswordApi, SuomifiApi};
