@@ -482,7 +482,7 @@ fn the_dashboard_searches_only_its_own_stack() {
 #[test]
 fn the_functions_emit_the_dimensions_the_alarms_select() {
     let src = |p: &str| fs::read_to_string(root().join(p)).unwrap();
-    assert!(src("functions/rotate-password/src/lib.rs").contains(r#"("Secret", ev.secret_id"#));
+    assert!(src("functions/rotate-password/src/metrics.rs").contains(r#"("Secret", ev.secret_id"#));
     // check-retrieval names each series after its Suomi.fi system (one per secret).
     assert!(src("functions/check-retrieval/src/fleet.rs").contains(r#"("System", "#));
     for f in ["rotate-password", "check-retrieval", "check-certificates"] {

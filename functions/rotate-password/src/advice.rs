@@ -3,10 +3,15 @@
 //! tells anyone to remove an `AWSPENDING` label or cancel a rotation without proof: they name
 //! `suomifi-ops recover`, which first probes both stored passwords at Suomi.fi.
 
-use crate::{RotationError, RotationEvent, alert_key};
+use crate::{RotationError, RotationEvent};
 use suomifi_shared::notify::{Alert, Severity};
 use suomifi_shared::suomifi::ApiError;
 use time::Duration;
+
+/// The alert key of a secret's rotation: one chat thread per secret, failures and successes.
+pub fn alert_key(secret_id: &str) -> String {
+    format!("rotation/{secret_id}")
+}
 
 /// How long after a successful change a refusal is taken for DVV's cool-down ("there can be a
 /// delay before allowing password updates again"; its length is undocumented). A day covers any
