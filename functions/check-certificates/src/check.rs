@@ -7,7 +7,7 @@
 
 use crate::advisor::{ChangeVerdict, DVV_ADDRESS, DVV_SUBJECT, RememberedCert, compare};
 use crate::certs::{CertInfo, certificates_from_pem, certificates_from_secret, parse_chain};
-use crate::config::{Config, Role, Source, Target};
+use crate::config::Config;
 use crate::error::HandlerError;
 use crate::evaluate::{ChainEvaluation, Status, evaluate_chain, fractional_days};
 use crate::messages::{
@@ -16,6 +16,7 @@ use crate::messages::{
 };
 use crate::report::{AlertAction, ChangeReport, DvvSubmission, Finding, Report, TargetReport};
 use crate::sources::{AcmSource, SecretSource, TlsSource};
+use crate::targets::{Role, Source, Target};
 use futures::StreamExt;
 use rustls_pki_types::CertificateDer;
 use serde_json::Value;

@@ -4,10 +4,12 @@
 //! certificate-change rule when a new signing certificate appears. See `docs/certificates.md`.
 //!
 //! Layout (pure parts import no AWS, no tokio, no HTTP):
-//! - [`config`]: `CERT_TARGETS` and the other variables, parsed once into types;
+//! - [`config`]: the variables, read once from the shared `Env` into a typed [`Config`];
+//! - [`targets`]: what to check — the target model and the `CERT_TARGETS` grammar (pure);
 //! - [`error`]: the one error type and its `error_type`s (`CheckCertificates.<Kind>`);
 //! - [`certs`]: PEM / Base64 DER / PKCS#12 into certificates, and their facts (pure);
-//! - [`evaluate`]: thresholds and states, per certificate and per chain (pure);
+//! - [`evaluate`]: the thresholds (`THRESHOLD_DAYS`), and states per certificate and per chain
+//!   (pure);
 //! - [`advisor`]: DVV's rule (same common name and authority chain, or a submission) (pure);
 //! - [`messages`]: the wording of every notification (pure);
 //! - [`report`]: the JSON report and the EMF metric lines (pure);
@@ -26,8 +28,9 @@ pub mod evaluate;
 pub mod messages;
 pub mod report;
 pub mod sources;
+pub mod targets;
 
 pub use check::{Checker, Ports, RunOutcome, handle, handle_until};
-pub use config::{Config, ConfigError};
+pub use config::Config;
 pub use error::HandlerError;
 pub use report::Report;
