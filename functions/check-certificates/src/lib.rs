@@ -15,7 +15,9 @@
 //! - [`report`]: the JSON report and the EMF metric lines (pure);
 //! - [`sources`]: one port per kind of source, with the AWS and TLS adapters;
 //! - [`check`]: one run over all targets, generic over the ports, and the Lambda handler
-//!   ([`handle`]).
+//!   ([`handle`]);
+//! - `testing`: in-memory fakes of the Secrets Manager and Certificate Manager ports (behind the
+//!   `testing` feature).
 //!
 //! `main.rs` only wires.
 
@@ -29,6 +31,8 @@ pub mod messages;
 pub mod report;
 pub mod sources;
 pub mod targets;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use check::{Checker, Ports, RunOutcome, handle, handle_until};
 pub use config::Config;
