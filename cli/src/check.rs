@@ -200,16 +200,24 @@ pub async fn run_retrieval(
 
 /// The certificate check's configuration, validated by its own parser.
 fn certificates_config(args: &CertificatesArgs) -> Result<check_certificates::Config, CliError> {
-    check_certificates::Config::from_lookup(|var| match var {
-        "CERT_TARGETS" => Some(args.cert_targets.clone()),
-        "STATE_TABLE" => Some(args.state_table.clone().unwrap_or_else(|| NO_TABLE.to_owned())),
-        "ALERT_TOPIC_ARN" => args.alert_topic_arn.clone(),
-        "THRESHOLD_DAYS" => args.threshold_days.clone(),
-        "REMINDER_HOURS" => args.reminder_hours.clone(),
-        "PROBE_TIMEOUT_SECONDS" => args.probe_timeout_seconds.clone(),
-        "PROBE_CONCURRENCY" => args.probe_concurrency.clone(),
-        _ => None,
-    })
+    let env = [
+        ("CERT_TARGETS", Some(args.cert_targets.clone())),
+        (
+            "STATE_TABLE",
+            Some(
+                args.state_table
+                    .clone()
+                    .unwrap_or_else(|| NO_TABLE.to_owned()),
+            ),
+        ),
+        ("ALERT_TOPIC_ARN", args.alert_topic_arn.clone()),
+        ("THRESHOLD_DAYS", args.threshold_days.clone()),
+        ("REMINDER_HOURS", args.reminder_hours.clone()),
+        ("PROBE_TIMEOUT_SECONDS", args.probe_timeout_seconds.clone()),
+        ("PROBE_CONCURRENCY", args.probe_concurrency.clone()),
+    ];
+    let env = env.into_iter().filter_map(|(k, v)| v.map(|v| (k, v)));
+    check_certificates::Config::from_env(&suomifi_shared::config::Env::from_pairs(env))
     .map_err(|e| {
         CliError::usage(e.to_string())
             .hint("CERT_TARGETS is a JSON array, e.g. '[{\"name\":\"api\",\"tls\":\"api.messages.suomi.fi:443\"}]'")

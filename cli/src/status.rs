@@ -305,13 +305,18 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
     };
     text.push_str(&format!("\n{}\n", style.heading("Certificates")));
     if let Some(targets) = &args.cert_targets {
-        let config = check_certificates::Config::from_lookup(|var| match var {
-            "CERT_TARGETS" => Some(targets.clone()),
-            "STATE_TABLE" => Some(args.state_table.clone().unwrap_or_else(|| "-".into())),
-            "THRESHOLD_DAYS" => args.threshold_days.clone(),
-            _ => None,
-        })
-        .map_err(|e| CliError::usage(format!("--cert-targets: {e}")))?;
+        let env = [
+            ("CERT_TARGETS", Some(targets.clone())),
+            (
+                "STATE_TABLE",
+                Some(args.state_table.clone().unwrap_or_else(|| "-".into())),
+            ),
+            ("THRESHOLD_DAYS", args.threshold_days.clone()),
+        ];
+        let env = env.into_iter().filter_map(|(k, v)| v.map(|v| (k, v)));
+        let config =
+            check_certificates::Config::from_env(&suomifi_shared::config::Env::from_pairs(env))
+                .map_err(|e| CliError::usage(format!("--cert-targets: {e}")))?;
         let (store, notifier) = adapters(&sdk, args.state_table.as_deref(), None, true)?;
         let outcome = run_certificates(&sdk, config, store, notifier).await;
         code = code.max(certificates_exit(&outcome.report));

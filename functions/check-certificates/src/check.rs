@@ -7,7 +7,8 @@
 
 use crate::advisor::{ChangeVerdict, DVV_ADDRESS, DVV_SUBJECT, RememberedCert, compare};
 use crate::certs::{CertInfo, certificates_from_pem, certificates_from_secret, parse_chain};
-use crate::config::{Config, Role, Source, Target};
+use crate::config::Config;
+use crate::error::HandlerError;
 use crate::evaluate::{ChainEvaluation, Status, evaluate_chain, fractional_days};
 use crate::messages::{
     FetchProblem, TlsFacts, change_alert, expiry_alert, expiry_key, expiry_resolved, source_alert,
@@ -15,8 +16,10 @@ use crate::messages::{
 };
 use crate::report::{AlertAction, ChangeReport, DvvSubmission, Finding, Report, TargetReport};
 use crate::sources::{AcmSource, SecretSource, TlsSource};
+use crate::targets::{Role, Source, Target};
 use futures::StreamExt;
 use rustls_pki_types::CertificateDer;
+use serde_json::Value;
 use suomifi_shared::alerts::{AlertLifecycle, LifecycleError, Outcome, alert_pk, format_time};
 use suomifi_shared::clock::Clock;
 use suomifi_shared::notify::{Alert, Notifier};
@@ -611,5 +614,74 @@ where
                 ));
             }
         }
+    }
+}
+
+/// The Lambda handler. Accepts any JSON event — an EventBridge rule's scheduled-event envelope,
+/// EventBridge Scheduler's verbatim input, or `{}` — since the check needs nothing from it.
+///
+/// Prints one EMF line per target with a certificate, logs one summary line, and returns the
+/// report; fails (after all that) when a notification or state write failed.
+pub async fn handle<T, S, A, St, N, C>(
+    checker: &Checker<T, S, A, St, N, C>,
+    event: Value,
+) -> Result<Report, HandlerError>
+where
+    T: TlsSource,
+    S: SecretSource,
+    A: AcmSource,
+    St: StateStore + Clone,
+    N: Notifier + Clone,
+    C: Clock + Clone,
+{
+    handle_until(checker, event, None).await
+}
+
+/// [`handle`] that answers before `deadline` (see [`Checker::run_until`]).
+pub async fn handle_until<T, S, A, St, N, C>(
+    checker: &Checker<T, S, A, St, N, C>,
+    event: Value,
+    deadline: Option<std::time::Instant>,
+) -> Result<Report, HandlerError>
+where
+    T: TlsSource,
+    S: SecretSource,
+    A: AcmSource,
+    St: StateStore + Clone,
+    N: Notifier + Clone,
+    C: Clock + Clone,
+{
+    let trigger = event
+        .get("detail-type")
+        .and_then(Value::as_str)
+        .unwrap_or("direct invocation")
+        .to_owned();
+    let outcome = checker.run_until(deadline).await;
+    for line in outcome.report.metric_lines(outcome.at) {
+        println!("{line}");
+    }
+    let s = &outcome.report.summary;
+    tracing::info!(
+        trigger = %trigger,
+        targets = s.targets,
+        ok = s.ok,
+        warning = s.warning,
+        critical = s.critical,
+        expired = s.expired,
+        not_yet_valid = s.not_yet_valid,
+        unreadable = s.unreadable,
+        unreachable = s.unreachable,
+        untrusted = s.untrusted,
+        soonest_target = s.soonest_target.as_deref(),
+        soonest_days_left = s.soonest_days_left,
+        failures = outcome.failures.len(),
+        "certificate check finished"
+    );
+    match outcome.failures.first() {
+        None => Ok(outcome.report),
+        Some(first) => Err(HandlerError::Alerting {
+            count: outcome.failures.len(),
+            first: first.clone(),
+        }),
     }
 }

@@ -3,9 +3,85 @@
 //! certificates, the time and the configuration.
 
 use crate::certs::CertInfo;
-use crate::config::Thresholds;
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
+
+/// Thresholds used when `THRESHOLD_DAYS` is not set.
+pub const DEFAULT_THRESHOLD_DAYS: &str = "60,30,14,7,3,1";
+/// A certificate is critical (not just a warning) from this many days before it expires, or
+/// from the smallest threshold when that is larger.
+pub const CRITICAL_DAYS: u32 = 7;
+
+/// Expiry thresholds in days, largest first, each a distinct positive number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thresholds(Vec<u32>);
+
+impl Thresholds {
+    /// Parses `"60,30,14,7,3,1"` (any order; duplicates removed).
+    pub fn parse(raw: &str) -> Result<Self, ThresholdsError> {
+        let bad = |reason: &str| ThresholdsError {
+            value: raw.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let mut days = Vec::new();
+        for part in raw.split(',').map(str::trim) {
+            if part.is_empty() {
+                return Err(bad("an empty item"));
+            }
+            let d: u32 = part
+                .parse()
+                .map_err(|_| bad("items must be whole numbers of days"))?;
+            if d == 0 || d > 3650 {
+                return Err(bad("each threshold must be between 1 and 3650 days"));
+            }
+            days.push(d);
+        }
+        Self::from_days(days).ok_or_else(|| bad("no thresholds"))
+    }
+
+    /// From a list of days (any order); `None` when empty or containing 0.
+    pub fn from_days(mut days: Vec<u32>) -> Option<Self> {
+        days.sort_unstable_by(|a, b| b.cmp(a));
+        days.dedup();
+        if days.is_empty() || days.contains(&0) {
+            return None;
+        }
+        Some(Self(days))
+    }
+
+    /// Largest first.
+    pub fn days(&self) -> &[u32] {
+        &self.0
+    }
+
+    /// The smallest threshold: below it, reminders repeat every `REMINDER_HOURS`.
+    pub fn last(&self) -> u32 {
+        *self.0.last().expect("thresholds are never empty")
+    }
+
+    /// From how many days before expiry a certificate is critical.
+    pub fn critical_days(&self) -> u32 {
+        CRITICAL_DAYS.max(self.last())
+    }
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self::parse(DEFAULT_THRESHOLD_DAYS).expect("default thresholds are valid")
+    }
+}
+
+/// `THRESHOLD_DAYS` is not a usable list. Its text completes "`THRESHOLD_DAYS` …";
+/// [`Config::from_env`](crate::config::Config::from_env) reports it as
+/// `ConfigError::Invalid { name: "THRESHOLD_DAYS", reason }` with this text as the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}`: {reason}; expected e.g. \"60,30,14,7,3,1\"")]
+pub struct ThresholdsError {
+    /// The value as written.
+    pub value: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
 
 /// Where a certificate (or a target) stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -391,5 +467,22 @@ mod tests {
         let e = evaluate_chain(&chain, Some(true), NOW, &Thresholds::default());
         assert!(!e.certs[0].extra);
         assert_eq!(e.status(), Status::Expired);
+    }
+
+    #[test]
+    fn thresholds_are_sorted_deduplicated_and_validated() {
+        assert_eq!(Thresholds::default().days(), &[60, 30, 14, 7, 3, 1]);
+        assert_eq!(
+            Thresholds::parse(" 7, 30,7 ,90").unwrap().days(),
+            &[90, 30, 7]
+        );
+        assert_eq!(Thresholds::parse("90,45").unwrap().critical_days(), 45);
+        assert_eq!(Thresholds::default().critical_days(), 7);
+        for bad in ["", "30,,7", "thirty", "0,7", "-1", "99999"] {
+            assert!(
+                matches!(Thresholds::parse(bad), Err(ThresholdsError { .. })),
+                "{bad}"
+            );
+        }
     }
 }

@@ -21,6 +21,7 @@ use check_certificates::{Checker, Config, Ports, handle_until};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use suomifi_shared::clock::SystemClock;
+use suomifi_shared::config::Env;
 use suomifi_shared::notify::AnyNotifier;
 use suomifi_shared::state::DynamoStateStore;
 use suomifi_shared::tlsprobe::TlsProber;
@@ -33,7 +34,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     suomifi_shared::deps::keep(DEPENDENCY_LIST);
     suomifi_shared::telemetry::init();
     suomifi_shared::telemetry::set_metrics_stack(std::env::var("STACK_NAME").ok());
-    let config = match Config::from_lookup(|var| std::env::var(var).ok()) {
+    let config = match Config::from_env(&Env::from_process()) {
         Ok(config) => config,
         Err(e) => suomifi_shared::telemetry::refuse_start("CheckCertificates.Config", &e),
     };

@@ -4,8 +4,8 @@
 
 use crate::advisor::{ChangeVerdict, DVV_ADDRESS, DVV_SUBJECT, RememberedCert, describe_chain};
 use crate::certs::{CertInfo, Unreadable};
-use crate::config::{Role, Source, Target};
 use crate::evaluate::{ChainEvaluation, Status};
+use crate::targets::{Role, Source, Target};
 use suomifi_shared::alerts::format_time;
 use suomifi_shared::notify::{Alert, Severity};
 use suomifi_shared::tlsprobe::{FailureKind, TlsVersion, VerificationFailure};

@@ -2,7 +2,7 @@
 //! the TLS probe, Secrets Manager and Certificate Manager. The checker is generic over the
 //! traits, so unit tests use in-memory sources and a local TLS server.
 
-use crate::config::TlsEndpoint;
+use crate::targets::TlsEndpoint;
 use std::future::Future;
 use std::time::Duration;
 use suomifi_shared::tlsprobe::{ProbeError, ProbeTarget, TlsProbe, TlsProber};

@@ -40,7 +40,7 @@ fn harness(
         ("STATE_TABLE".to_owned(), "state".to_owned()),
     ]);
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+    let config = Config::from_env(&suomifi_shared::config::Env::from_pairs(env)).unwrap();
     let secrets = FakeSecrets::default();
     let acm = FakeAcm::default();
     let notifier = RecordingNotifier::default();

@@ -2,7 +2,7 @@
 
 use crate::support::*;
 use check_certificates::certs::parse_chain;
-use check_certificates::config::Thresholds;
+use check_certificates::evaluate::Thresholds;
 use check_certificates::evaluate::{Status, evaluate_chain};
 use std::time::Duration;
 use suomifi_shared::tlsprobe::{
