@@ -8,11 +8,13 @@
 
 #![forbid(unsafe_code)]
 
+use check_certificates::Config;
 use check_certificates::certs::{
     CertInfo, SecretPayload, certificates_from_bytes, certificates_from_pem,
     certificates_from_pkcs12, certificates_from_secret, parse_chain,
 };
-use check_certificates::config::{Config, Source, Thresholds, parse_host_port, parse_targets};
+use check_certificates::evaluate::Thresholds;
+use check_certificates::targets::{Source, parse_host_port, parse_targets};
 use rotate_password::{RotationEvent, Step};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -245,7 +247,8 @@ pub fn rotation_event(data: &[u8]) {
         }
         Err(e) => {
             assert!(
-                ["RotatePassword.InvalidEvent", "RotatePassword.UnknownStep"].contains(&e.error_type()),
+                ["RotatePassword.InvalidEvent", "RotatePassword.UnknownStep"]
+                    .contains(&e.error_type()),
                 "{}",
                 e.error_type()
             );
@@ -323,7 +326,7 @@ fn check_pem_round_trip(info: &CertInfo) {
     assert_eq!(back[0].as_ref(), info.der.as_ref());
 }
 
-/// `CERT_TARGETS` and the other variables of `check-certificates` ([`Config::from_lookup`]):
+/// `CERT_TARGETS` and the other variables of `check-certificates` ([`Config::from_env`]):
 /// the input is `CERT_TARGETS`, and its lines (split on `\n`) are also tried as `THRESHOLD_DAYS`
 /// and as a `host:port`. Accepted TLS targets render back to a `host:port` that parses to the
 /// same host and port.
@@ -351,12 +354,14 @@ pub fn cert_targets(data: &[u8]) {
         // The operator's own text, quoted back to them so they can find the entry.
         Err(e) => drop(e.to_string()),
     }
-    let config = Config::from_lookup(|var| match var {
-        "CERT_TARGETS" => Some(text.to_owned()),
-        "STATE_TABLE" => Some("state".to_owned()),
-        "THRESHOLD_DAYS" => text.lines().nth(1).map(str::to_owned),
-        _ => None,
-    });
+    let mut env = vec![
+        ("CERT_TARGETS", text.to_owned()),
+        ("STATE_TABLE", "state".to_owned()),
+    ];
+    if let Some(days) = text.lines().nth(1) {
+        env.push(("THRESHOLD_DAYS", days.to_owned()));
+    }
+    let config = Config::from_env(&suomifi_shared::config::Env::from_pairs(env));
     if let Err(e) = config {
         let _ = e.to_string();
     }
