@@ -14,7 +14,7 @@ use std::io::{BufRead, IsTerminal, Read};
 use std::time::Duration;
 use suomifi_shared::secret::{Credentials, DEFAULT_API_URL};
 use suomifi_shared::sensitive::Password;
-use suomifi_shared::suomifi::{ApiBase, ApiError, ClientConfig, SuomifiClient};
+use suomifi_shared::suomifi::{ApiBase, ApiError, ClientConfig, HttpSuomifi, SuomifiApi};
 
 /// The username the stack's placeholder secret holds until the import.
 const PLACEHOLDER_USERNAME: &str = "REPLACE_WITH_SYSTEM_ID";
@@ -94,19 +94,11 @@ pub async fn run(args: ImportArgs, style: &Style) -> CliResult {
         creds.api.as_str(),
         creds.username
     );
-    let client = SuomifiClient::new(
-        creds.api.clone(),
-        ClientConfig {
-            timeout: Duration::from_secs(args.timeout_seconds.max(1)),
-            ..ClientConfig::default()
-        },
-    )
-    .map_err(|e| CliError::new(e.to_string()))?;
-    let verified = async {
-        let token = client.token(&creds.username, &password).await?;
-        client.events_page(&token.access_token, None).await?;
-        Ok::<_, ApiError>(())
-    };
+    let suomifi = HttpSuomifi::new(ClientConfig {
+        timeout: Duration::from_secs(args.timeout_seconds.max(1)),
+        ..ClientConfig::default()
+    });
+    let verified = suomifi.verify_credentials(&creds.api, &creds.username, &password);
     if let Err(e) = verified.await {
         return Err(refused(&e, &creds));
     }

@@ -5,7 +5,7 @@
 use crate::error::{CliError, CliResult, exit};
 use crate::output::{Style, Tone};
 use clap::Args;
-use rotate_password::SuomifiApi;
+use rotate_password::HttpSuomifi;
 use rotate_password::recover::{Probe, Recovery, RecoveryError, VersionProbe};
 use std::time::Duration;
 use suomifi_shared::secrets::SecretsManager;
@@ -63,7 +63,7 @@ pub async fn run(args: RecoverArgs, style: &Style) -> CliResult {
     let sdk = crate::aws_config().await?;
     let recovery = Recovery::new(
         SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk)),
-        SuomifiApi::new(ClientConfig {
+        HttpSuomifi::new(ClientConfig {
             timeout: Duration::from_secs(args.timeout_seconds.max(1)),
             ..ClientConfig::default()
         }),

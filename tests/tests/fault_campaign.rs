@@ -8,7 +8,7 @@
 //!
 //! - **In-process** ([`rotation_survives_random_faults_in_process`]): the real
 //!   [`rotate_password::Rotator`] with the real adapters (`SecretsManager` against moto,
-//!   `SuomifiApi` against the sandbox, a real HTTP server on loopback), so each run is real HTTP
+//!   `HttpSuomifi` against the sandbox, a real HTTP server on loopback), so each run is real HTTP
 //!   and real moto, yet costs a fraction of a second. "The function stopped during a step" is the
 //!   step's future dropped at a random await point (a random deadline); "stopped between steps"
 //!   ends the attempt early; "concurrently" is two rotators (two connection pools, as two Lambda
@@ -34,7 +34,7 @@ use integration_tests::unique;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence, TestRunner};
 use rotate_password::{
-    RotationError, RotationEvent, RotationSettings, Rotator, Step, StepOutcome, SuomifiApi,
+    HttpSuomifi, RotationError, RotationEvent, RotationSettings, Rotator, Step, StepOutcome,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -401,12 +401,12 @@ async fn check_completed(
 // In-process campaign.
 // ------------------------------------------------------------------------------------------
 
-type Function = Rotator<SecretsManager, SuomifiApi, AlertText>;
+type Function = Rotator<SecretsManager, HttpSuomifi, AlertText>;
 
 fn function(sm: &Sm, alerts: &AlertText) -> Function {
     Rotator::new(
         SecretsManager::new(sm.clone()),
-        SuomifiApi::new(ClientConfig {
+        HttpSuomifi::new(ClientConfig {
             timeout: CLIENT_TIMEOUT,
             connect_timeout: CLIENT_TIMEOUT,
             retry: RetryPolicy {

@@ -23,7 +23,7 @@
 //! - [`advice`]: how a failed change is classified and what a person is told (pure);
 //! - [`password`]: the generated passwords;
 //! - [`metrics`]: the metrics emitted (`RotationSucceeded`);
-//! - [`ports`]: the Suomi.fi port and its adapter (Secrets Manager is the shared port);
+//! - [`ports`]: the shared Suomi.fi and Secrets Manager ports and their adapters;
 //! - [`rotation`]: the four steps, generic over the ports;
 //! - [`recover`]: the one safe way out of a stuck rotation (`suomifi-ops recover`);
 //! - `testing`: in-memory fakes of the ports (behind the `testing` feature).
@@ -47,7 +47,7 @@ pub use advice::alert_key;
 pub use config::Config;
 pub use error::RotationError;
 pub use event::{RotationEvent, Step, StepOutcome};
-pub use ports::{PasswordApi, SuomifiApi};
+pub use ports::{HttpSuomifi, SuomifiApi};
 pub use preflight::merged_version_id;
 pub use rotation::{RotationSettings, Rotator};
 

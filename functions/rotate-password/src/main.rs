@@ -13,7 +13,7 @@
 //! AWS endpoints, region and credentials come from the standard SDK configuration.
 
 use lambda_runtime::{LambdaEvent, service_fn};
-use rotate_password::{Config, RotationEvent, Rotator, SuomifiApi};
+use rotate_password::{Config, HttpSuomifi, RotationEvent, Rotator};
 use std::time::SystemTime;
 use suomifi_shared::alerts::{AlertLifecycle, Tracking};
 use suomifi_shared::clock::SystemClock;
@@ -52,7 +52,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     let rotator = Rotator::new(
         SecretsManager::new(aws_sdk_secretsmanager::Client::new(&aws)),
-        SuomifiApi::new(client),
+        HttpSuomifi::new(client),
         notifier,
         settings,
     );

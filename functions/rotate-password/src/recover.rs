@@ -18,13 +18,12 @@
 //! concurrent rotation changed the password in between), so a rotation running at the same
 //! moment cannot make recovery drop the working password.
 
-use crate::PasswordApi;
 use serde::Serialize;
 use suomifi_shared::secret::Credentials;
 use suomifi_shared::secrets::{
     AWSCURRENT, AWSPENDING, AWSPREVIOUS, CHANGE_ATTEMPTED, SecretMeta, SecretStore, SecretsError,
 };
-use suomifi_shared::suomifi::ApiError;
+use suomifi_shared::suomifi::{ApiError, SuomifiApi};
 
 /// What DVV's test said of one stored password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -94,20 +93,20 @@ pub struct Recovery<S, A> {
     api: A,
 }
 
-impl<S: SecretStore, A: PasswordApi> Recovery<S, A> {
+impl<S: SecretStore, A: SuomifiApi> Recovery<S, A> {
     /// A recovery over these ports.
     pub fn new(secrets: S, api: A) -> Self {
         Self { secrets, api }
     }
 
     async fn probe_creds(&self, creds: &Credentials) -> Probe {
-        let token = match self.api.login(creds).await {
-            Ok(t) => t,
-            Err(ApiError::AuthenticationFailed { .. }) => return Probe::Refused,
-            Err(e) => return Probe::Unknown(e.to_string()),
-        };
-        match self.api.read_events(creds, &token).await {
+        match self
+            .api
+            .verify_credentials(&creds.api, &creds.username, &creds.password)
+            .await
+        {
             Ok(()) => Probe::Accepted,
+            Err(ApiError::AuthenticationFailed { .. }) => Probe::Refused,
             Err(e) => Probe::Unknown(e.to_string()),
         }
     }

@@ -7,14 +7,13 @@ use crate::error::RotationError;
 use crate::event::{RotationEvent, Step, StepOutcome};
 use crate::metrics;
 use crate::password;
-use crate::ports::PasswordApi;
 use crate::preflight::{self, Preflight, merged_version_id};
 use std::time::Duration;
 use suomifi_shared::notify::{Alert, Notifier, Severity};
 use suomifi_shared::secret::{Credentials, SecretError};
 use suomifi_shared::secrets::{AWSCURRENT, AWSPENDING, CHANGE_ATTEMPTED, SecretMeta, SecretStore};
 use suomifi_shared::sensitive::AccessToken;
-use suomifi_shared::suomifi::ApiError;
+use suomifi_shared::suomifi::{ApiError, SuomifiApi};
 use tokio::time::Instant;
 use tracing::{info, warn};
 
@@ -53,7 +52,7 @@ pub struct Rotator<S, A, N> {
     settings: RotationSettings,
 }
 
-impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
+impl<S: SecretStore, A: SuomifiApi, N: Notifier> Rotator<S, A, N> {
     /// A rotator over the given ports.
     pub fn new(secrets: S, api: A, notifier: N, settings: RotationSettings) -> Self {
         Self {
@@ -200,8 +199,12 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
         creds: &Credentials,
         context: &'static str,
     ) -> Result<Option<AccessToken>, RotationError> {
-        match self.api.login(creds).await {
-            Ok(t) => Ok(Some(t)),
+        match self
+            .api
+            .token(&creds.api, &creds.username, &creds.password)
+            .await
+        {
+            Ok(t) => Ok(Some(t.access_token)),
             Err(ApiError::AuthenticationFailed { .. }) => Ok(None),
             Err(source) => Err(RotationError::Suomifi { context, source }),
         }
@@ -278,7 +281,7 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
         self.mark_change_attempted(ev, &meta).await?;
         let change = self
             .api
-            .change_password(&current, &token, &pending.password)
+            .change_password(&current.api, &token, &current.password, &pending.password)
             .await;
         let error = match change {
             Ok(trace_id) => {
@@ -323,10 +326,10 @@ impl<S: SecretStore, A: PasswordApi, N: Notifier> Rotator<S, A, N> {
         let mut delay = self.settings.test_backoff;
         let attempts = self.settings.test_attempts.max(1);
         for attempt in 1..=attempts {
-            let result = match self.api.login(&creds).await {
-                Ok(token) => self.api.read_events(&creds, &token).await,
-                Err(e) => Err(e),
-            };
+            let result = self
+                .api
+                .verify_credentials(&creds.api, &creds.username, &creds.password)
+                .await;
             let retryable = |e: &ApiError| {
                 matches!(
                     e,

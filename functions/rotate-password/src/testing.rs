@@ -1,14 +1,13 @@
 //! In-memory fakes of the rotation's ports — Secrets Manager (the shared
-//! [`SecretStore`] port) and Suomi.fi ([`PasswordApi`]) — for this crate's tests and, behind the
-//! `testing` feature, other crates' tests.
+//! [`SecretStore`] port) and Suomi.fi (the shared [`SuomifiApi`] port, with the faults a rotation
+//! must survive: lost answers, refusals, propagation delay, an outage) — for this crate's tests
+//! and, behind the `testing` feature, other crates' tests.
 
-use crate::ports::PasswordApi;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex as StdMutex};
-use suomifi_shared::secret::Credentials;
 use suomifi_shared::secrets::{AWSCURRENT, AWSPENDING, SecretMeta, SecretStore, SecretsError};
 use suomifi_shared::sensitive::{AccessToken, Password};
-use suomifi_shared::suomifi::{ApiError, TraceId};
+use suomifi_shared::suomifi::{ApiBase, ApiError, EventsPage, SuomifiApi, Token, TraceId};
 
 /// The state of a [`FakeSecrets`].
 #[derive(Debug, Default)]
@@ -208,8 +207,13 @@ fn server_error() -> ApiError {
     }
 }
 
-impl PasswordApi for FakeApi {
-    async fn login(&self, creds: &Credentials) -> Result<AccessToken, ApiError> {
+impl SuomifiApi for FakeApi {
+    async fn token(
+        &self,
+        _api: &ApiBase,
+        _username: &str,
+        password: &Password,
+    ) -> Result<Token, ApiError> {
         let mut st = self.0.lock().unwrap();
         if st.down {
             return Err(server_error());
@@ -221,10 +225,14 @@ impl PasswordApi for FakeApi {
                 trace_id: TraceId::default(),
             });
         }
-        if creds.password.expose() == st.password && st.test_refusals == 0 {
-            Ok(AccessToken::new(format!("tok-{}", st.changes)))
+        if password.expose() == st.password && st.test_refusals == 0 {
+            Ok(Token {
+                access_token: AccessToken::new(format!("tok-{}", st.changes)),
+                expires_in: 3600,
+                trace_id: TraceId::default(),
+            })
         } else {
-            if creds.password.expose() == st.password {
+            if password.expose() == st.password {
                 st.test_refusals -= 1;
             } else {
                 st.failed_logins += 1;
@@ -237,8 +245,9 @@ impl PasswordApi for FakeApi {
     }
     async fn change_password(
         &self,
-        creds: &Credentials,
+        _api: &ApiBase,
         _t: &AccessToken,
+        current: &Password,
         new: &Password,
     ) -> Result<TraceId, ApiError> {
         let mut st = self.0.lock().unwrap();
@@ -251,7 +260,7 @@ impl PasswordApi for FakeApi {
                 trace_id: TraceId(Some("trace-1".into())),
             });
         }
-        if creds.password.expose() != st.password {
+        if current.expose() != st.password {
             return Err(ApiError::PasswordChangeRefused {
                 reason: "current password is wrong".into(),
                 trace_id: TraceId::default(),
@@ -268,7 +277,15 @@ impl PasswordApi for FakeApi {
         }
         Ok(TraceId(Some("trace-ok".into())))
     }
-    async fn read_events(&self, _c: &Credentials, _t: &AccessToken) -> Result<(), ApiError> {
-        Ok(())
+    async fn events_page(
+        &self,
+        _api: &ApiBase,
+        _t: &AccessToken,
+        _continuation: Option<&str>,
+    ) -> Result<EventsPage, ApiError> {
+        Ok(EventsPage {
+            continuation_token: "end".into(),
+            events: Vec::new(),
+        })
     }
 }

@@ -44,6 +44,23 @@ pub trait SuomifiApi: Send + Sync {
         token: &AccessToken,
         continuation: Option<&str>,
     ) -> impl Future<Output = Result<EventsPage, ApiError>> + Send;
+
+    /// DVV's credential test: a token for `username` / `password`, then `GET /v2/events` (from
+    /// the start of the feed) answering 200. `AuthenticationFailed` means the password was
+    /// refused; any other error leaves the question open.
+    fn verify_credentials(
+        &self,
+        api: &ApiBase,
+        username: &str,
+        password: &Password,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        async move {
+            let token = self.token(api, username, password).await?;
+            self.events_page(api, &token.access_token, None)
+                .await
+                .map(|_| ())
+        }
+    }
 }
 
 /// The HTTP adapter: one [`SuomifiClient`] (connection pool) per API base, created on first use
