@@ -21,7 +21,7 @@ use crate::dryrun::adapters;
 use crate::error::{CliError, CliResult, exit};
 use crate::output::{Cell, Style, Table, Tone, day, days, relative, when};
 use check_retrieval::evaluate::{PasswordAge, RotationTrouble, password_age};
-use check_retrieval::ports::SecretMetadata;
+use check_retrieval::ports::RotationMetadata;
 use clap::Args;
 use serde_json::{Value, json};
 use suomifi_shared::alerts::AlertRecord;
@@ -179,23 +179,9 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
                 Ok(meta) => {
                     current.insert(
                         meta.arn.clone(),
-                        watch_access::ledger::SecretState {
-                            arn: meta.arn.clone(),
-                            name: meta.name.clone(),
-                            current_version: meta.version_with("AWSCURRENT").map(str::to_owned),
-                            pending_version: meta.version_with("AWSPENDING").map(str::to_owned),
-                            last_rotated: meta.last_rotated,
-                        },
+                        watch_access::ledger::SecretState::from(meta.clone()),
                     );
-                    let m = SecretMetadata {
-                        last_rotated: meta.last_rotated,
-                        last_changed: meta.last_changed,
-                        rotation_enabled: meta.rotation_enabled,
-                        next_rotation: meta.next_rotation,
-                        pending_version: SecretMetadata::pending_in(
-                            meta.versions.values().map(Vec::as_slice),
-                        ),
-                    };
+                    let m = RotationMetadata::from(&meta);
                     let p = password_age(&m, now, &th);
                     code = code.max(severity_exit(p.severity));
                     let (guide, tone) = guidance(&p, limit);

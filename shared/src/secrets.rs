@@ -51,6 +51,25 @@ impl SecretMeta {
     pub fn stages_of(&self, version: &str) -> Option<&[String]> {
         self.versions.get(version).map(Vec::as_slice)
     }
+
+    /// A rotation has not finished: `AWSPENDING` sits on a version that is not `AWSCURRENT` (see
+    /// [`rotation_unfinished`]).
+    pub fn rotation_unfinished(&self) -> bool {
+        rotation_unfinished(self.version_with(AWSCURRENT), self.version_with(AWSPENDING))
+    }
+}
+
+/// The one rule on the two labels, given the versions they sit on: a rotation has not finished
+/// (it is running, or failed and left its pending version behind) when `AWSPENDING` is on a
+/// version that is not `AWSCURRENT`. `AWSPENDING` left on the current version (a `finishSecret`
+/// that did not remove it) is harmless and does not count. While it holds, Secrets Manager
+/// refuses a new `RotateSecret`.
+pub fn rotation_unfinished(current: Option<&str>, pending: Option<&str>) -> bool {
+    match (pending, current) {
+        (Some(p), Some(c)) => p != c,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
 }
 
 /// A Secrets Manager call failed.
@@ -228,5 +247,32 @@ impl SecretStore for SecretsManager {
             .await
             .map_err(|e| sm_err("UpdateSecretVersionStage", secret_id, e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pending_label_counts_only_when_it_is_not_on_the_current_version() {
+        let meta = |pairs: &[(&str, &[&str])]| SecretMeta {
+            versions: pairs
+                .iter()
+                .map(|(v, st)| {
+                    (
+                        (*v).to_owned(),
+                        st.iter().map(|s| (*s).to_owned()).collect(),
+                    )
+                })
+                .collect(),
+            ..SecretMeta::default()
+        };
+        assert!(!meta(&[("a", &["AWSCURRENT"]), ("b", &["AWSPREVIOUS"])]).rotation_unfinished());
+        // AWSPENDING on the current version: finishSecret did not remove it; harmless.
+        assert!(!meta(&[("a", &["AWSCURRENT", "AWSPENDING"])]).rotation_unfinished());
+        assert!(meta(&[("a", &["AWSCURRENT"]), ("b", &["AWSPENDING"])]).rotation_unfinished());
+        assert!(meta(&[("b", &["AWSPENDING"])]).rotation_unfinished());
+        assert!(!rotation_unfinished(None, None));
     }
 }

@@ -8,7 +8,7 @@
 
 use check_retrieval::backlog;
 use check_retrieval::evaluate::Thresholds;
-use check_retrieval::ports::{SecretMetadata, SourceError};
+use check_retrieval::ports::{RotationMetadata, SourceError};
 use check_retrieval::report::{Report, Status};
 use check_retrieval::testing::{FakeCheckpoint, FakeCredentials, FixedTls};
 use check_retrieval::{Checker, Ports, Settings};
@@ -72,7 +72,7 @@ impl World {
             "username": USER, "password": PASSWORD, "apiUrl": sandbox.base_url()
         })
         .to_string();
-        let meta = SecretMetadata {
+        let meta = RotationMetadata {
             last_rotated: Some(now - Duration::days(3)),
             last_changed: Some(now - Duration::days(3)),
             rotation_enabled: true,
@@ -819,7 +819,7 @@ async fn an_old_password_and_a_failed_rotation_raise_the_password_age_alert() {
     w.write_checkpoint(&token, w.now());
     let key = "retrieval/password-age/suomifi/api";
     let now = w.now();
-    *w.creds.meta.lock().unwrap() = Ok(SecretMetadata {
+    *w.creds.meta.lock().unwrap() = Ok(RotationMetadata {
         last_rotated: None,
         last_changed: Some(now - Duration::days(200)),
         rotation_enabled: false,
@@ -835,7 +835,7 @@ async fn an_old_password_and_a_failed_rotation_raise_the_password_age_alert() {
     assert!(w.sent()[0].next_steps[0].contains("Enable automatic rotation"));
 
     // A rotation was attempted and left AWSPENDING behind: critical, escalated.
-    *w.creds.meta.lock().unwrap() = Ok(SecretMetadata {
+    *w.creds.meta.lock().unwrap() = Ok(RotationMetadata {
         last_rotated: None,
         last_changed: Some(now - Duration::hours(5)),
         rotation_enabled: true,
@@ -1052,7 +1052,7 @@ async fn a_password_changed_by_a_running_rotation_is_not_paged_and_a_stuck_one_i
         serde_json::json!({"username": USER, "password": new, "apiUrl": w.sandbox.base_url()})
             .to_string(),
     );
-    *w.creds.meta.lock().unwrap() = Ok(SecretMetadata {
+    *w.creds.meta.lock().unwrap() = Ok(RotationMetadata {
         last_rotated: Some(now - Duration::days(1)),
         last_changed: Some(now - Duration::minutes(2)),
         rotation_enabled: true,
@@ -1076,7 +1076,7 @@ async fn a_password_changed_by_a_running_rotation_is_not_paged_and_a_stuck_one_i
     );
     assert_ne!(running.status, Status::Critical);
     // The rotation stopped there: hours later only AWSPENDING still works.
-    *w.creds.meta.lock().unwrap() = Ok(SecretMetadata {
+    *w.creds.meta.lock().unwrap() = Ok(RotationMetadata {
         last_rotated: Some(now - Duration::days(1)),
         last_changed: Some(now - Duration::hours(3)),
         rotation_enabled: true,

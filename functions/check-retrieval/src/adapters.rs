@@ -7,7 +7,7 @@
 use crate::config::Config;
 use crate::fleet::Fleet;
 use crate::ports::{
-    CheckpointSource, CredentialsError, CredentialsSource, SecretMetadata, SourceError,
+    CheckpointSource, CredentialsError, CredentialsSource, RotationMetadata, SourceError,
     TlsInspector,
 };
 use crate::{Checker, Ports, Settings};
@@ -72,7 +72,7 @@ impl<S: SecretStore> CredentialsSource for SecretsManagerSource<S> {
         Credentials::parse(&value).ok()
     }
 
-    async fn metadata(&self) -> Result<SecretMetadata, SourceError> {
+    async fn metadata(&self) -> Result<RotationMetadata, SourceError> {
         let meta = self
             .store
             .describe(&self.secret_id)
@@ -81,13 +81,7 @@ impl<S: SecretStore> CredentialsSource for SecretsManagerSource<S> {
                 what: format!("DescribeSecret on `{}`", self.secret_id),
                 detail: e.detail,
             })?;
-        Ok(SecretMetadata {
-            last_rotated: meta.last_rotated,
-            last_changed: meta.last_changed,
-            rotation_enabled: meta.rotation_enabled,
-            next_rotation: meta.next_rotation,
-            pending_version: SecretMetadata::pending_in(meta.versions.values().map(Vec::as_slice)),
-        })
+        Ok(RotationMetadata::from(&meta))
     }
 }
 

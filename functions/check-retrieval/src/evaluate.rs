@@ -24,7 +24,7 @@
 //!   more than [`ROTATION_OVERDUE`] in the past.
 
 use crate::backlog::BacklogCounter;
-use crate::ports::SecretMetadata;
+use crate::ports::RotationMetadata;
 use suomifi_shared::notify::Severity;
 use time::{Duration, OffsetDateTime};
 
@@ -232,7 +232,7 @@ pub struct PasswordAge {
 }
 
 /// Evaluates the secret's rotation metadata.
-pub fn password_age(meta: &SecretMetadata, now: OffsetDateTime, th: &Thresholds) -> PasswordAge {
+pub fn password_age(meta: &RotationMetadata, now: OffsetDateTime, th: &Thresholds) -> PasswordAge {
     let (changed_at, basis) = match (meta.last_rotated, meta.last_changed) {
         (Some(r), _) => (Some(r), Some(AgeBasis::LastRotated)),
         (None, Some(c)) => (Some(c), Some(AgeBasis::LastChanged)),
@@ -363,8 +363,8 @@ mod tests {
         assert_eq!(horizon_stage(0.0), 5);
     }
 
-    fn meta(rotated_days_ago: Option<i64>) -> SecretMetadata {
-        SecretMetadata {
+    fn meta(rotated_days_ago: Option<i64>) -> RotationMetadata {
+        RotationMetadata {
             last_rotated: rotated_days_ago.map(|d| NOW - Duration::days(d)),
             last_changed: rotated_days_ago.map(|d| NOW - Duration::days(d)),
             rotation_enabled: true,
@@ -388,14 +388,14 @@ mod tests {
 
     #[test]
     fn without_a_rotation_the_age_comes_from_the_last_change() {
-        let m = SecretMetadata {
+        let m = RotationMetadata {
             last_changed: Some(NOW - Duration::days(200)),
-            ..SecretMetadata::default()
+            ..RotationMetadata::default()
         };
         let p = password_age(&m, NOW, &Thresholds::default());
         assert_eq!(p.basis, Some(AgeBasis::LastChanged));
         assert_eq!(p.severity, Some(Severity::Warning));
-        let unknown = password_age(&SecretMetadata::default(), NOW, &Thresholds::default());
+        let unknown = password_age(&RotationMetadata::default(), NOW, &Thresholds::default());
         assert_eq!((unknown.age, unknown.severity), (None, None));
     }
 

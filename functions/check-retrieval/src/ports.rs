@@ -1,16 +1,18 @@
 //! Ports: the narrow capabilities the check needs from the outside world, one trait each.
 //!
-//! AWS adapters are in [`crate::adapters`]; tests use small fakes. The Suomi.fi API is not a port:
-//! the shared client is used directly, and tests point it at the sandbox (a real HTTP server).
+//! AWS adapters are in [`crate::adapters`], the fakes in `crate::testing` (feature `testing`).
+//! Suomi.fi is the shared [`suomifi_shared::suomifi::SuomifiApi`] port.
 
 use std::future::Future;
 use suomifi_shared::secret::{Credentials, SecretError};
+use suomifi_shared::secrets::SecretMeta;
 use suomifi_shared::suomifi::ApiBase;
 use time::OffsetDateTime;
 
-/// The rotation metadata of the credentials secret (Secrets Manager `DescribeSecret`).
+/// What the check needs of the credentials secret's `DescribeSecret`: the dates and whether a
+/// rotation has not finished (the shared [`SecretMeta::rotation_unfinished`] rule).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SecretMetadata {
+pub struct RotationMetadata {
     /// `LastRotatedDate`: when rotation last moved `AWSCURRENT` (absent without rotation).
     pub last_rotated: Option<OffsetDateTime>,
     /// `LastChangedDate`: the last change of any kind (value, labels, settings).
@@ -24,17 +26,15 @@ pub struct SecretMetadata {
     pub pending_version: bool,
 }
 
-impl SecretMetadata {
-    /// Whether `VersionIdsToStages` shows an `AWSPENDING` that is not also `AWSCURRENT`.
-    pub fn pending_in<'a, I, S>(versions: I) -> bool
-    where
-        I: IntoIterator<Item = &'a [S]>,
-        S: AsRef<str> + 'a,
-    {
-        versions.into_iter().any(|stages| {
-            let has = |label: &str| stages.iter().any(|s| s.as_ref() == label);
-            has("AWSPENDING") && !has("AWSCURRENT")
-        })
+impl From<&SecretMeta> for RotationMetadata {
+    fn from(meta: &SecretMeta) -> Self {
+        Self {
+            last_rotated: meta.last_rotated,
+            last_changed: meta.last_changed,
+            rotation_enabled: meta.rotation_enabled,
+            next_rotation: meta.next_rotation,
+            pending_version: meta.rotation_unfinished(),
+        }
     }
 }
 
@@ -76,7 +76,7 @@ pub trait CredentialsSource: Send + Sync {
     fn current(&self) -> impl Future<Output = Result<Credentials, CredentialsError>> + Send;
 
     /// The secret's rotation metadata.
-    fn metadata(&self) -> impl Future<Output = Result<SecretMetadata, SourceError>> + Send;
+    fn metadata(&self) -> impl Future<Output = Result<RotationMetadata, SourceError>> + Send;
 
     /// The `AWSPENDING` credentials of an unfinished rotation, if there are any (tried only when
     /// Suomi.fi refuses `AWSCURRENT`: a rotation may have changed the password a moment ago).
@@ -111,21 +111,5 @@ pub struct NoTlsInspector;
 impl TlsInspector for NoTlsInspector {
     async fn negotiated_version(&self, _base: &ApiBase) -> Result<String, String> {
         Err("TLS probing disabled".into())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_pending_label_counts_only_when_it_is_not_current() {
-        let done: [&[&str]; 2] = [&["AWSCURRENT"], &["AWSPREVIOUS"]];
-        assert!(!SecretMetadata::pending_in(done));
-        // AWSPENDING on the current version: finishSecret did not remove it; harmless here.
-        let on_current: [&[&str]; 1] = [&["AWSCURRENT", "AWSPENDING"]];
-        assert!(!SecretMetadata::pending_in(on_current));
-        let left: [&[&str]; 2] = [&["AWSCURRENT"], &["AWSPENDING"]];
-        assert!(SecretMetadata::pending_in(left));
     }
 }

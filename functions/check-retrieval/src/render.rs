@@ -5,7 +5,7 @@
 
 use crate::backlog::BacklogCounter;
 use crate::evaluate::{self, Backlog, Heartbeat, PasswordAge, RotationTrouble, Thresholds};
-use crate::ports::SecretMetadata;
+use crate::ports::RotationMetadata;
 use suomifi_shared::alerts::{format_time, human_duration};
 use suomifi_shared::notify::{Alert, Severity};
 use suomifi_shared::suomifi::ApiError;
@@ -305,7 +305,7 @@ pub fn password_problem(
     key: &str,
     secret_id: &str,
     p: &PasswordAge,
-    meta: &SecretMetadata,
+    meta: &RotationMetadata,
     th: &Thresholds,
 ) -> Alert {
     let severity = p.severity.unwrap_or(Severity::Warning);

@@ -4,7 +4,7 @@
 //! [`suomifi_shared::fakes::FakeSuomifi`].
 
 use crate::ports::{
-    CheckpointSource, CredentialsError, CredentialsSource, SecretMetadata, SourceError,
+    CheckpointSource, CredentialsError, CredentialsSource, RotationMetadata, SourceError,
     TlsInspector,
 };
 use std::sync::{Arc, Mutex};
@@ -20,14 +20,14 @@ pub struct FakeCredentials {
     /// `AWSCURRENT`'s value as stored (`Err`: the read fails with that detail).
     pub secret: Arc<Mutex<Result<String, String>>>,
     /// `DescribeSecret`'s answer.
-    pub meta: Arc<Mutex<Result<SecretMetadata, SourceError>>>,
+    pub meta: Arc<Mutex<Result<RotationMetadata, SourceError>>>,
     /// The `AWSPENDING` value, if any.
     pub pending: Arc<Mutex<Option<String>>>,
 }
 
 impl FakeCredentials {
     /// A secret `secret_id` holding `value` at `AWSCURRENT`, with `meta`, and no pending version.
-    pub fn new(secret_id: &str, value: String, meta: SecretMetadata) -> Self {
+    pub fn new(secret_id: &str, value: String, meta: RotationMetadata) -> Self {
         Self {
             secret_id: secret_id.to_owned(),
             secret: Arc::new(Mutex::new(Ok(value))),
@@ -52,7 +52,7 @@ impl CredentialsSource for FakeCredentials {
         }
     }
 
-    async fn metadata(&self) -> Result<SecretMetadata, SourceError> {
+    async fn metadata(&self) -> Result<RotationMetadata, SourceError> {
         self.meta.lock().expect("lock").clone()
     }
 

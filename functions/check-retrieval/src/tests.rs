@@ -4,7 +4,7 @@
 
 use crate::backlog::MAX_PAGES_PER_RUN;
 use crate::evaluate::Thresholds;
-use crate::ports::{SecretMetadata, SourceError};
+use crate::ports::{RotationMetadata, SourceError};
 use crate::report::{Report, Status};
 use crate::testing::{FakeCheckpoint, FakeCredentials, FixedTls};
 use crate::{Checker, Ports, Settings};
@@ -49,7 +49,7 @@ fn secret_value(password: &str) -> String {
 impl World {
     fn new() -> Self {
         let now = time::macros::datetime!(2026-12-04 12:00 UTC);
-        let meta = SecretMetadata {
+        let meta = RotationMetadata {
             last_rotated: Some(now - Duration::days(3)),
             last_changed: Some(now - Duration::days(3)),
             rotation_enabled: true,
@@ -201,7 +201,7 @@ async fn a_refused_password_with_a_working_pending_one_is_quiet_during_a_rotatio
     w.suomifi.set_password(new);
     *w.creds.pending.lock().unwrap() = Some(secret_value(new));
     let now = w.now();
-    *w.creds.meta.lock().unwrap() = Ok(SecretMetadata {
+    *w.creds.meta.lock().unwrap() = Ok(RotationMetadata {
         last_rotated: Some(now - Duration::days(1)),
         last_changed: Some(now - Duration::minutes(2)),
         rotation_enabled: true,
@@ -217,7 +217,7 @@ async fn a_refused_password_with_a_working_pending_one_is_quiet_during_a_rotatio
     assert!(running.backlog.as_ref().unwrap().complete);
 
     // Hours later the rotation has not moved: only AWSPENDING works.
-    *w.creds.meta.lock().unwrap() = Ok(SecretMetadata {
+    *w.creds.meta.lock().unwrap() = Ok(RotationMetadata {
         last_rotated: Some(now - Duration::days(1)),
         last_changed: Some(now - Duration::hours(3)),
         rotation_enabled: true,

@@ -42,11 +42,10 @@ impl SecretState {
     /// A rotation is running: `AWSPENDING` sits on another version than `AWSCURRENT` (then
     /// Secrets Manager refuses a new `RotateSecret`).
     pub fn rotation_running(&self) -> bool {
-        match (&self.pending_version, &self.current_version) {
-            (Some(p), Some(c)) => p != c,
-            (Some(_), None) => true,
-            _ => false,
-        }
+        suomifi_shared::secrets::rotation_unfinished(
+            self.current_version.as_deref(),
+            self.pending_version.as_deref(),
+        )
     }
 }
 
