@@ -3,247 +3,73 @@
 //! local TLS endpoints). `tools/bench.sh` builds everything and runs `bench-runner`, which prints
 //! a Markdown table and writes the results into `BENCHMARKS.md`.
 //!
-//! This library holds what the binaries share:
-//! - [`RuntimeApi`]: the Runtime API stand-in, which also records *when* the process first asked
-//!   for work (`GET /invocation/next`) — the end of a cold start as Lambda sees it;
+//! The Runtime API stand-in is the integration tests' own
+//! ([`integration_tests::runtime`]), which also records *when* the process first asked for work
+//! (`GET /invocation/next`) — the end of a cold start as Lambda sees it. This library holds what
+//! only the benchmarks need:
+//! - [`start_api`]: that stand-in with the benchmark's settings ([`api_settings`]: a 15-minute
+//!   deadline);
 //! - [`Process`]: a function process, with its peak resident memory ([`Process::peak_rss_kib`],
-//!   from `VmHWM` in `/proc/<pid>/status`, read while the process is still alive);
+//!   from `VmHWM` in `/proc/<pid>/status`, read while the process is still alive) and its CPU
+//!   time;
 //! - [`Stats`]: medians of repeated runs.
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use serde_json::Value;
-use std::collections::HashMap;
-use std::net::SocketAddr;
+use integration_tests::runtime::{ApiSettings, FunctionProcess, Launch, Output, RuntimeApi};
 use std::path::{Path as FsPath, PathBuf};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::process::{Child, Command};
-use tokio::sync::{mpsc, oneshot, watch};
 
-/// What the function answered: `Ok` from `/response`, `Err` from `/error` (both as JSON).
-pub type Answer = Result<Value, Value>;
-
-struct Queued {
-    id: String,
-    event: Value,
+/// The Runtime API settings of a benchmark: function `bench`, 15 minutes per invocation (Lambda's
+/// longest, so that even the largest backlog scan is not cut short).
+pub fn api_settings() -> ApiSettings {
+    ApiSettings::for_function("bench", Duration::from_secs(900))
 }
 
-#[derive(Clone)]
-struct ApiState {
-    queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Queued>>>,
-    waiting: Arc<Mutex<HashMap<String, oneshot::Sender<Answer>>>>,
-    first_next: watch::Sender<Option<Instant>>,
+/// A Runtime API stand-in with the benchmark's [`api_settings`].
+pub async fn start_api() -> std::io::Result<RuntimeApi> {
+    RuntimeApi::start_with(api_settings()).await
 }
 
-/// A Lambda Runtime API for one function process.
-pub struct RuntimeApi {
-    addr: SocketAddr,
-    sender: mpsc::UnboundedSender<Queued>,
-    waiting: Arc<Mutex<HashMap<String, oneshot::Sender<Answer>>>>,
-    first_next: watch::Receiver<Option<Instant>>,
-    server: tokio::task::JoinHandle<()>,
-    counter: u64,
-}
-
-impl RuntimeApi {
-    /// Listens on a free loopback port.
-    pub async fn start() -> std::io::Result<RuntimeApi> {
-        let (sender, receiver) = mpsc::unbounded_channel();
-        let waiting = Arc::new(Mutex::new(HashMap::new()));
-        let (first_tx, first_rx) = watch::channel(None);
-        let state = ApiState {
-            queue: Arc::new(tokio::sync::Mutex::new(receiver)),
-            waiting: waiting.clone(),
-            first_next: first_tx,
-        };
-        let app = Router::new()
-            .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route(
-                "/2018-06-01/runtime/invocation/{id}/response",
-                post(response),
-            )
-            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
-            .route("/2018-06-01/runtime/init/error", post(init_error))
-            .with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(RuntimeApi {
-            addr,
-            sender,
-            waiting,
-            first_next: first_rx,
-            server,
-            counter: 0,
-        })
-    }
-
-    /// `host:port`, the value of `AWS_LAMBDA_RUNTIME_API`.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// When the process first asked for work, waiting up to `limit` for it.
-    pub async fn first_next(&mut self, limit: Duration) -> Option<Instant> {
-        let seen = tokio::time::timeout(limit, self.first_next.wait_for(Option::is_some)).await;
-        match seen {
-            Ok(Ok(at)) => *at,
-            _ => None,
-        }
-    }
-
-    /// Hands `event` to the function and waits up to `limit` for its answer.
-    pub async fn invoke(&mut self, event: Value, limit: Duration) -> Result<Answer, String> {
-        self.counter += 1;
-        let id = format!("bench-{}", self.counter);
-        let (tx, rx) = oneshot::channel();
-        self.waiting.lock().expect("waiting").insert(id.clone(), tx);
-        self.sender
-            .send(Queued {
-                id: id.clone(),
-                event,
-            })
-            .map_err(|_| "runtime API stopped".to_owned())?;
-        match tokio::time::timeout(limit, rx).await {
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(_)) => Err("the invocation was dropped".into()),
-            Err(_) => {
-                self.waiting.lock().expect("waiting").remove(&id);
-                Err(format!("no answer within {limit:?}"))
-            }
-        }
-    }
-}
-
-impl Drop for RuntimeApi {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-async fn next(State(s): State<ApiState>) -> impl IntoResponse {
-    s.first_next.send_if_modified(|first| {
-        if first.is_none() {
-            *first = Some(Instant::now());
-            true
-        } else {
-            false
-        }
-    });
-    let Some(q) = s.queue.lock().await.recv().await else {
-        return StatusCode::GONE.into_response();
-    };
-    let deadline_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() + 900_000)
-        .unwrap_or_default();
-    let mut h = HeaderMap::new();
-    let pairs = [
-        ("Lambda-Runtime-Aws-Request-Id", q.id),
-        ("Lambda-Runtime-Deadline-Ms", deadline_ms.to_string()),
-        (
-            "Lambda-Runtime-Invoked-Function-Arn",
-            "arn:aws:lambda:eu-north-1:123456789012:function:bench".to_owned(),
-        ),
-        (
-            "Lambda-Runtime-Trace-Id",
-            "Root=1-00000000-000000000000000000000000".to_owned(),
-        ),
-    ];
-    for (k, v) in pairs {
-        if let Ok(v) = v.parse() {
-            h.insert(k, v);
-        }
-    }
-    (StatusCode::OK, h, q.event.to_string()).into_response()
-}
-
-fn settle(s: &ApiState, id: &str, answer: Answer) {
-    if let Some(tx) = s.waiting.lock().expect("waiting").remove(id) {
-        let _ = tx.send(answer);
-    }
-}
-
-async fn response(State(s): State<ApiState>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    let v = serde_json::from_slice(&body)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
-    settle(&s, &id, Ok(v));
-    StatusCode::ACCEPTED
-}
-
-async fn error(State(s): State<ApiState>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    let v = serde_json::from_slice(&body).unwrap_or_default();
-    settle(&s, &id, Err(v));
-    StatusCode::ACCEPTED
-}
-
-async fn init_error(body: Bytes) -> StatusCode {
-    eprintln!("function init error: {}", String::from_utf8_lossy(&body));
-    StatusCode::ACCEPTED
-}
-
-/// A function process started as Lambda starts one.
+/// A function process started as Lambda starts one, with its resource use.
 pub struct Process {
-    child: Child,
+    inner: FunctionProcess,
     /// When `spawn` was called: the start of the cold start.
     pub spawned_at: Instant,
 }
 
 impl Process {
-    /// Starts `binary` with the variables Lambda sets plus `env`. Its output goes to `log`
-    /// (appended), so that a failing benchmark can be diagnosed and nothing slows it down.
+    /// Starts `binary` with the variables Lambda sets plus `env` (function `bench`, Lambda's
+    /// default log level). Its output goes to `log` (appended), so that a failing benchmark can
+    /// be diagnosed and nothing slows it down.
     pub fn spawn(
         binary: &FsPath,
         api: &RuntimeApi,
         env: &[(String, String)],
         log: &FsPath,
     ) -> std::io::Result<Process> {
-        let out = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)?;
-        let err = out.try_clone()?;
-        let mut cmd = Command::new(binary);
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", api.addr().to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench")
-            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .kill_on_drop(true);
-        let spawned_at = Instant::now();
-        let child = cmd.spawn()?;
-        Ok(Process { child, spawned_at })
+        let launch = Launch {
+            function_name: "bench".into(),
+            log_stream: "bench".into(),
+            log_level: None,
+            env: env.to_vec(),
+        };
+        let inner = FunctionProcess::spawn(binary, api, &launch, &Output::AppendTo(log.into()))?;
+        let spawned_at = inner.spawned_at;
+        Ok(Process { inner, spawned_at })
     }
 
     /// Peak resident set size so far, in KiB (`VmHWM`). `None` once the process has exited.
     pub fn peak_rss_kib(&self) -> Option<u64> {
-        self.child.id().and_then(peak_rss_kib)
+        self.inner.id().and_then(peak_rss_kib)
     }
 
     /// CPU time used so far, in milliseconds ([`cpu_time_ms`]).
     pub fn cpu_ms(&self) -> Option<f64> {
-        self.child.id().and_then(cpu_time_ms)
+        self.inner.id().and_then(cpu_time_ms)
     }
 
     /// Kills the process (SIGKILL) and reaps it.
     pub async fn kill(mut self) {
-        let _ = self.child.kill().await;
+        self.inner.kill().await;
     }
 }
 

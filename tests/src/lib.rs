@@ -1,15 +1,22 @@
-//! Test harness for the integration tests: real stand-ins, started by the tests themselves.
+//! Test harness for the integration tests: real stand-ins, started by the tests themselves. The
+//! demo (`demo/`, `suomifi-demo`) and the benchmarks (`bench/`, `suomifi-bench`) use the same
+//! harness, so that each stand-in exists once.
 //!
-//! - [`moto`]: one moto server per test process on a free loopback port, and SDK clients
-//!   pointed at it through the standard endpoint configuration. If moto cannot be started the
-//!   test **fails** with a message saying how to install it (`make venv`); it never skips.
-//! - [`runtime`]: a Lambda Runtime API stand-in that runs the real function binaries exactly as
-//!   Lambda does (`AWS_LAMBDA_RUNTIME_API`, `/invocation/next`, `/response`, `/error`), captures
-//!   their output, and can kill them mid-flight.
-//! - [`osv`]: an OSV API stand-in (querybatch with pagination, vulns, 5xx and garbage modes).
-//! - [`unique`]: resource names that never collide, so tests run in parallel.
+//! # Layout
 //!
-//! The Suomi.fi sandbox is the `suomifi-sandbox` crate, started in-process.
+//! | module | stand-in for | what it gives |
+//! |---|---|---|
+//! | [`moto`] | AWS (moto server) | one moto server per process on a free loopback port, SDK clients and function environments pointed at it, helpers for the resources the stack would create (alert topic with an SQS subscriber, state table, rotation start) |
+//! | [`runtime`] | the Lambda Runtime API | [`runtime::RuntimeApi`] (the protocol, the time of the first `GET /invocation/next`), [`runtime::FunctionProcess`] (a binary started as Lambda starts it), [`runtime::LambdaFunction`] (both, for the tests: invoke, kill, restart, captured logs) |
+//! | [`osv`] | the OSV API | querybatch with pagination, vulns, 5xx and garbage modes |
+//!
+//! At the crate root: [`unique`] (resource names that never collide, so tests run in parallel),
+//! [`binary`] and [`binary_dir`] (where the workspace binaries are), [`suomifi_ops`] (the operator
+//! CLI run against moto) and [`workspace_root`].
+//!
+//! If moto cannot be started a test **fails** with a message saying how to install it
+//! (`make venv`); it never skips. The Suomi.fi sandbox is the `suomifi-sandbox` crate, started
+//! in-process.
 
 pub mod moto;
 pub mod osv;

@@ -17,7 +17,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use suomifi_bench::{Process, RuntimeApi, Stats, release_dir};
+use suomifi_bench::{Process, Stats, release_dir, start_api};
 use suomifi_shared::checkpoint::Checkpoint;
 
 #[derive(Parser, Debug)]
@@ -200,7 +200,7 @@ struct Cold {
 async fn cold_start(ctx: &Ctx, path: &Path, env: &[(String, String)]) -> Cold {
     let (mut wall, mut cpu, mut rss) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..ctx.args.cold_runs + 2 {
-        let mut api = RuntimeApi::start().await.expect("runtime API");
+        let mut api = start_api().await.expect("runtime API");
         let p = Process::spawn(path, &api, env, &ctx.logs).expect("spawn");
         let Some(first) = api.first_next(Duration::from_secs(10)).await else {
             panic!(
@@ -359,7 +359,7 @@ async fn rotation(ctx: &mut Ctx, moto: &integration_tests::moto::Moto) -> Vec<Ro
         .send()
         .await
         .expect("create secret");
-    let mut api = RuntimeApi::start().await.expect("runtime API");
+    let mut api = start_api().await.expect("runtime API");
     let p = Process::spawn(
         &bin("rotate-password"),
         &api,
@@ -515,7 +515,7 @@ async fn backlog(ctx: &mut Ctx, moto: &integration_tests::moto::Moto) -> Vec<Row
                 ("CHECKPOINT_PARAMETER".to_owned(), parameter.clone()),
                 ("STATE_TABLE".to_owned(), table),
             ]);
-            let mut api = RuntimeApi::start().await.expect("runtime API");
+            let mut api = start_api().await.expect("runtime API");
             let p = Process::spawn(&bin("check-retrieval"), &api, &env, &ctx.logs).expect("spawn");
             api.first_next(Duration::from_secs(10))
                 .await
@@ -649,7 +649,7 @@ async fn systems(ctx: &mut Ctx, moto: &integration_tests::moto::Moto) -> Vec<Row
                     ("SYSTEMS".to_owned(), json!(entries).to_string()),
                     ("STATE_TABLE".to_owned(), table),
                 ]);
-                let mut api = RuntimeApi::start().await.expect("runtime API");
+                let mut api = start_api().await.expect("runtime API");
                 let p =
                     Process::spawn(&bin("check-retrieval"), &api, &env, &ctx.logs).expect("spawn");
                 api.first_next(Duration::from_secs(10))
@@ -728,7 +728,7 @@ async fn certs(ctx: &mut Ctx, moto: &integration_tests::moto::Moto) -> Vec<Row> 
                 ),
                 ("STATE_TABLE".to_owned(), table),
             ]);
-            let mut api = RuntimeApi::start().await.expect("runtime API");
+            let mut api = start_api().await.expect("runtime API");
             let p =
                 Process::spawn(&bin("check-certificates"), &api, &env, &ctx.logs).expect("spawn");
             api.first_next(Duration::from_secs(10))
