@@ -84,6 +84,9 @@ pub struct SecretsError {
     pub code: Option<String>,
     /// Code and message as the service gave them.
     pub detail: String,
+    /// The SDK's error itself (`None` for errors that fakes make).
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl SecretsError {
@@ -151,8 +154,8 @@ fn sm_err<E, R>(
     e: aws_sdk_secretsmanager::error::SdkError<E, R>,
 ) -> SecretsError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     SecretsError {
         operation,
@@ -162,6 +165,7 @@ where
             .and_then(|s| s.code())
             .map(str::to_owned),
         detail: crate::aws::sdk_error_detail(&e),
+        source: Some(Box::new(e)),
     }
 }
 

@@ -106,6 +106,7 @@ impl SecretStore for FakeSecrets {
                 secret_id: id.into(),
                 code: Some("ResourceExistsException".into()),
                 detail: "exists".into(),
+                source: None,
             }),
             _ => {
                 entry.0 = Some(value.into());
@@ -127,6 +128,7 @@ impl SecretStore for FakeSecrets {
                 secret_id: _id.into(),
                 code: Some("InternalServiceError".into()),
                 detail: "injected".into(),
+                source: None,
             });
         }
         // As AWS: moving a label that sits on another version needs RemoveFromVersionId.
@@ -144,6 +146,7 @@ impl SecretStore for FakeSecrets {
                     secret_id: _id.into(),
                     code: Some("InvalidParameterException".into()),
                     detail: format!("{stage} is attached to {holder}"),
+                    source: None,
                 });
             }
         }
