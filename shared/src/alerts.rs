@@ -329,8 +329,8 @@ pub fn format_time(t: OffsetDateTime) -> String {
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
-    use crate::fakes::RecordingNotifier;
     use crate::state::MemoryStateStore;
+    use crate::testing::RecordingNotifier;
     use time::macros::datetime;
 
     fn setup() -> (

@@ -19,10 +19,12 @@ impl Clock for SystemClock {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// A clock tests set and advance. Clones share the same time.
 #[derive(Debug, Clone)]
 pub struct ManualClock(Arc<Mutex<OffsetDateTime>>);
 
+#[cfg(any(test, feature = "testing"))]
 impl ManualClock {
     /// A clock showing `at`.
     pub fn new(at: OffsetDateTime) -> Self {
@@ -41,6 +43,7 @@ impl ManualClock {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
         *self.0.lock().expect("clock lock")

@@ -2,7 +2,7 @@
 //! credentials secret, notifications to Amazon SNS, AWS adapters, configuration and telemetry.
 //!
 //! Functions depend on the *ports* (small traits) defined here and get the AWS adapters wired in
-//! their `main.rs`; unit tests use in-memory fakes.
+//! their `main.rs`; unit tests use the in-memory fakes of [`testing`] (feature `testing`).
 
 pub mod alerts;
 pub mod aws;
@@ -10,8 +10,6 @@ pub mod checkpoint;
 pub mod clock;
 pub mod config;
 pub mod deps;
-#[cfg(any(test, feature = "fakes"))]
-pub mod fakes;
 pub mod notify;
 pub mod secret;
 pub mod secrets;
@@ -19,4 +17,6 @@ pub mod sensitive;
 pub mod state;
 pub mod suomifi;
 pub mod telemetry;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod tlsprobe;

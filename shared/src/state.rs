@@ -375,6 +375,7 @@ impl<S: StateStore> StateStore for Prefetching<S> {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// In-memory [`StateStore`] for unit tests, with the same conditional semantics.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStateStore {
@@ -385,6 +386,7 @@ pub struct MemoryStateStore {
     pub requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl MemoryStateStore {
     fn check(&self) -> Result<(), StateError> {
         self.requests
@@ -406,6 +408,7 @@ impl MemoryStateStore {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl StateStore for MemoryStateStore {
     async fn get(&self, pk: &str) -> Result<Option<Versioned>, StateError> {
         self.check()?;

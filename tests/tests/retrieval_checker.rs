@@ -21,13 +21,13 @@ use suomifi_sandbox::{
 use suomifi_shared::checkpoint::Checkpoint;
 use suomifi_shared::clock::Clock;
 use suomifi_shared::clock::ManualClock;
-use suomifi_shared::fakes::RecordingNotifier;
 use suomifi_shared::notify::Alert;
 use suomifi_shared::notify::Severity;
 use suomifi_shared::sensitive::Password;
 use suomifi_shared::state::MemoryStateStore;
 use suomifi_shared::suomifi::{ApiBase, RetryPolicy};
 use suomifi_shared::suomifi::{ClientConfig, HttpSuomifi, SuomifiClient};
+use suomifi_shared::testing::RecordingNotifier;
 use time::Duration;
 use time::OffsetDateTime;
 

@@ -1,7 +1,7 @@
 //! In-memory fakes of this function's ports ([`SecretSource`], [`AcmSource`]), for its tests
 //! and other crates' (the `testing` feature). The TLS port needs no fake: tests serve real
 //! certificates from a TLS server on loopback to the shared prober. (State table, notifier and
-//! clock are the shared crate's ports, faked in `suomifi_shared::fakes`.)
+//! clock are the shared crate's ports, faked in `suomifi_shared::testing`.)
 
 use crate::certs::SecretPayload;
 use crate::sources::{AcmCertificate, AcmSource, FetchError, SecretSource};

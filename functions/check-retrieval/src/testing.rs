@@ -1,7 +1,7 @@
 //! In-memory fakes of this function's ports, for its unit tests and other crates' tests (the
 //! `testing` feature). Each fake's state is shared by its clones, so a test keeps a clone and
 //! changes what the checker sees between runs. The Suomi.fi fake is the shared
-//! [`suomifi_shared::fakes::FakeSuomifi`].
+//! [`suomifi_shared::testing::FakeSuomifi`].
 
 use crate::ports::{
     CheckpointSource, CredentialsError, CredentialsSource, RotationMetadata, SourceError,

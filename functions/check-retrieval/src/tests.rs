@@ -11,10 +11,10 @@ use crate::{Checker, Ports, Settings};
 use std::time::{Duration as StdDuration, Instant};
 use suomifi_shared::checkpoint::Checkpoint;
 use suomifi_shared::clock::{Clock, ManualClock};
-use suomifi_shared::fakes::{FakeEndpoint, FakeSuomifi, RecordingNotifier};
 use suomifi_shared::notify::Severity;
 use suomifi_shared::state::{MemoryStateStore, StateStore};
 use suomifi_shared::suomifi::{ApiError, EventType, TraceId};
+use suomifi_shared::testing::{FakeEndpoint, FakeSuomifi, RecordingNotifier};
 use time::{Duration, OffsetDateTime};
 
 const USER: &str = "org-system-1";

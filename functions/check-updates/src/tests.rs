@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use suomifi_shared::clock::ManualClock;
 use suomifi_shared::config::Env;
 use suomifi_shared::deps::{DependencyList, FORMAT, LinkedCrate};
-use suomifi_shared::fakes::RecordingNotifier;
 use suomifi_shared::notify::Severity;
 use suomifi_shared::state::{MemoryStateStore, StateStore};
+use suomifi_shared::testing::RecordingNotifier;
 use time::macros::datetime;
 
 type TestChecker = Checker<FakeOsv, MemoryStateStore, RecordingNotifier, ManualClock>;

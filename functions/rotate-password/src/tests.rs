@@ -4,12 +4,12 @@
 use crate::testing::{FakeApi, FakeSecrets};
 use crate::{RotationError, RotationEvent, RotationSettings, Rotator, Step, merged_version_id};
 use std::time::Duration;
-use suomifi_shared::fakes::RecordingNotifier;
 use suomifi_shared::notify::Severity;
 use suomifi_shared::secret::Credentials;
 use suomifi_shared::secrets::{AWSCURRENT, AWSPENDING, CHANGE_ATTEMPTED};
 use suomifi_shared::sensitive::Password;
 use suomifi_shared::suomifi::ApiBase;
+use suomifi_shared::testing::RecordingNotifier;
 
 const OLD: &str = "Old-password-0000000000000000000000000!";
 

@@ -9,9 +9,9 @@ use crate::{Config, Ports, Watcher};
 use serde_json::{Value, json};
 use suomifi_shared::clock::ManualClock;
 use suomifi_shared::config::Env;
-use suomifi_shared::fakes::RecordingNotifier;
 use suomifi_shared::notify::Severity;
 use suomifi_shared::state::{MemoryStateStore, StateStore};
+use suomifi_shared::testing::RecordingNotifier;
 use time::macros::datetime;
 
 const ARN: &str = "arn:aws:secretsmanager:eu-north-1:123456789012:secret:suomifi/prod-AbCdEf";

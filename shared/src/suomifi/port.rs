@@ -2,7 +2,7 @@
 //!
 //! A function is generic over [`SuomifiApi`]; `main.rs` wires in [`HttpSuomifi`] (the shared
 //! [`SuomifiClient`], one connection pool per API base, built once per process), unit tests an
-//! in-memory fake (`fakes::FakeSuomifi`, behind the `fakes` feature), integration tests the
+//! in-memory fake (`testing::FakeSuomifi`, behind the `testing` feature), integration tests the
 //! adapter against the sandbox over HTTP.
 //!
 //! The API base is an argument of every call, not a property of the adapter: it comes from the

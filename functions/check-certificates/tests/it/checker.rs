@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
 use suomifi_shared::clock::{Clock, ManualClock};
-use suomifi_shared::fakes::RecordingNotifier;
 use suomifi_shared::notify::{Alert, Severity};
 use suomifi_shared::state::MemoryStateStore;
+use suomifi_shared::testing::RecordingNotifier;
 use suomifi_shared::tlsprobe::TlsProber;
 use time::OffsetDateTime;
 
