@@ -244,7 +244,8 @@ pub fn outcome_name(o: Outcome) -> &'static str {
 }
 
 impl Report {
-    /// The CloudWatch metrics of this report (namespace `SuomifiOps`, no dimensions). A metric
+    /// The CloudWatch metrics of this report (namespace `SuomifiOps`; the fleet emits them with the
+    /// `System` dimension, and `Stack` when `STACK_NAME` is set). A metric
     /// whose value is unknown this run is left out rather than sent as 0. An empty, complete
     /// backlog counts as 0 messages, 0 minutes old and 60 days from deletion, so alarms on
     /// these metrics see data every run while all is well.
