@@ -13,9 +13,9 @@
 //! - [`deadlines`]: the shipped list of dated changes and its overrides (pure);
 //! - [`messages`]: the wording of every notification (pure);
 //! - [`report`]: the JSON report and the metric line;
-//! - [`osv`]: the OSV port, batching and pagination, and its HTTPS adapter (fake behind the
-//!   `testing` feature);
-//! - [`check`]: one run, generic over the ports.
+//! - [`osv`]: the OSV port, batching and pagination, and its HTTPS adapter;
+//! - [`check`]: one run, generic over the ports;
+//! - `testing` (feature `testing`): the in-memory OSV.
 //!
 //! [`handle`] is the Lambda handler; `main.rs` only wires.
 
@@ -82,5 +82,7 @@ where
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 #[cfg(test)]
 mod tests;

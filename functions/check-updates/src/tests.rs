@@ -6,7 +6,7 @@ use crate::check::{OPEN_ADVISORIES_PK, Ports, Scan, plan};
 use crate::config::Config;
 use crate::messages::{Finding, UNKNOWN_KEY};
 use crate::osv::OsvError;
-use crate::osv::fake::FakeOsv;
+use crate::testing::FakeOsv;
 use crate::{Checker, handle};
 use serde_json::json;
 use std::collections::BTreeMap;

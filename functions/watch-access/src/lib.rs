@@ -14,9 +14,9 @@
 //! - [`ledger`]: the ledger documents and every decision on them (pure);
 //! - [`policy`]: the stack's resource policy and the comparison (pure);
 //! - [`messages`]: the wording of every notification (pure);
-//! - [`ports`]: Secrets Manager and EventBridge Scheduler ports and adapters (fakes behind the
-//!   `testing` feature);
-//! - [`watch`]: one event, generic over the ports.
+//! - [`ports`]: Secrets Manager and EventBridge Scheduler ports and adapters;
+//! - [`watch`]: one event, generic over the ports;
+//! - `testing` (feature `testing`): in-memory fakes of the ports.
 //!
 //! `main.rs` only wires.
 
@@ -34,5 +34,7 @@ pub use config::Config;
 pub use error::HandlerError;
 pub use watch::{Ports, Watcher};
 
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@
 
 use crate::ledger::{SecretLedger, ledger_pk};
 use crate::policy;
-use crate::ports::fake::{FakeScheduler, FakeSecrets};
+use crate::testing::{FakeScheduler, FakeSecrets};
 use crate::{Config, Ports, Watcher};
 use serde_json::{Value, json};
 use suomifi_shared::clock::ManualClock;
