@@ -14,13 +14,13 @@
 //! Dry runs read the state table but never write it ([`crate::dryrun`]).
 
 use crate::check::{
-    CertTargets, RetrievalThresholds, Systems, SystemsList, cert_targets, cert_tone,
-    certificates_exit, option_error, retrieval_config, retrieval_table, run_certificates,
-    run_retrieval, severity_tone, systems_list, systems_table, threshold_days,
+    CertTargets, RetrievalThresholds, Systems, SystemsList, cert_targets, certificates_exit,
+    option_error, retrieval_config, run_certificates, run_retrieval, systems_list, threshold_days,
 };
 use crate::dryrun::adapters;
 use crate::error::{CliError, CliResult, exit};
 use crate::output::{Cell, Style, Table, Tone, day, days, relative, when};
+use crate::render::{cert_tone, retrieval_table, severity_tone, systems_table};
 use check_retrieval::evaluate::{PasswordAge, RotationTrouble, password_age};
 use check_retrieval::ports::SecretMetadata;
 use clap::Args;
