@@ -1,18 +1,25 @@
 //! `check retrieval` / `check certificates` / `check updates`: one run of a check, in-process, with the real AWS
 //! adapters and the checks' own library code — the scheduled functions and this command cannot
-//! drift apart. Configuration goes through the checks' own parsers (`Config::from_env`,
-//! `Config::from_lookup`), fed from the command line, so a value is validated the same way here
-//! as in Lambda.
+//! drift apart. Options are parsed into typed values by the checks' own parsers
+//! ([`check_retrieval::config::parse_systems`], [`check_certificates::targets::parse_targets`],
+//! [`check_certificates::evaluate::Thresholds::parse`], [`check_updates::deadlines`]) as clap
+//! value parsers, and the configuration is built by the checks' own typed constructors
+//! (`Config::new`), the one validation `Config::from_env` ends in too — so a value is refused
+//! here exactly as in Lambda, and the error names the option.
 
 use crate::dryrun::{CliNotifier, CliStore, adapters};
 use crate::error::{CliError, CliResult, exit};
-use crate::output::{Cell, Style, Table, Tone, days, relative, span, when};
+use crate::output::Style;
+use crate::render::{
+    notifications_json, render_certificates, render_fleet, render_notifications, render_updates,
+};
+use check_retrieval::config::System;
 use check_retrieval::fleet::FleetReport;
 use clap::Args;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 use suomifi_shared::clock::SystemClock;
-use suomifi_shared::notify::{Alert, Severity};
+use suomifi_shared::config::ConfigError;
 
 /// `--json` and `--dry-run`, shared by both checks.
 #[derive(Args, Debug, Clone, Copy)]
@@ -26,23 +33,106 @@ pub struct RunArgs {
     dry_run: bool,
 }
 
+/// A whole number, spaces around it allowed (as the functions read their variables).
+pub fn whole_number(raw: &str) -> Result<u64, String> {
+    raw.trim()
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a whole number"))
+}
+
+/// The reason of a configuration error, without the variable: clap (or [`option_error`]) names
+/// the option.
+fn reason(e: ConfigError) -> String {
+    match e {
+        ConfigError::Invalid { reason, .. } => reason,
+        ConfigError::Missing(_) => "is required".to_owned(),
+    }
+}
+
+/// `--systems`: the retrieval function's `SYSTEMS`, parsed and checked by its own parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemsList(pub Vec<System>);
+
+/// Parses `--systems` with [`check_retrieval::config::parse_systems`].
+pub fn systems_list(raw: &str) -> Result<SystemsList, String> {
+    check_retrieval::config::parse_systems(raw)
+        .map(SystemsList)
+        .map_err(reason)
+}
+
+/// `--cert-targets`: the certificate function's `CERT_TARGETS`, parsed by its own parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertTargets(pub Vec<check_certificates::targets::Target>);
+
+/// Parses `--cert-targets` with [`check_certificates::targets::parse_targets`].
+pub fn cert_targets(raw: &str) -> Result<CertTargets, String> {
+    check_certificates::targets::parse_targets(raw)
+        .map(CertTargets)
+        .map_err(|e| {
+            format!(
+                "{e}\n\nhint: a JSON array, e.g. '[{{\"name\":\"api\",\"tls\":\"api.messages.suomi.fi:443\"}}]'"
+            )
+        })
+}
+
+/// Parses `--threshold-days` with [`check_certificates::evaluate::Thresholds::parse`].
+pub fn threshold_days(raw: &str) -> Result<check_certificates::evaluate::Thresholds, String> {
+    check_certificates::evaluate::Thresholds::parse(raw).map_err(|e| e.to_string())
+}
+
+/// `--deadlines`: the shipped deadline list with the update function's `DEADLINES` applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadlines(pub Vec<check_updates::deadlines::Deadline>);
+
+/// Parses `--deadlines` with [`check_updates::deadlines::with_overrides`].
+pub fn deadlines(raw: &str) -> Result<Deadlines, String> {
+    check_updates::deadlines::with_overrides(check_updates::deadlines::shipped(), raw)
+        .map(Deadlines)
+}
+
+/// A check's configuration error as a usage error naming the option of `A` that reads the
+/// variable the error names (every such option reads it as its environment fallback).
+pub fn option_error<A: Args>(e: ConfigError) -> CliError {
+    let var = match &e {
+        ConfigError::Invalid { name, .. } | ConfigError::Missing(name) => *name,
+    };
+    let cmd = A::augment_args(clap::Command::new("suomifi-ops"));
+    let option = cmd
+        .get_arguments()
+        .find(|a| a.get_env().and_then(|v| v.to_str()) == Some(var))
+        .and_then(|a| a.get_long())
+        .map_or_else(|| var.to_owned(), |l| format!("--{l}"));
+    match e {
+        ConfigError::Missing(_) => CliError::usage(format!("{option} is required")),
+        ConfigError::Invalid { reason, .. } => CliError::usage(format!("{option}: {reason}")),
+    }
+}
+
+/// `n` units of `unit`, saturating (too large is out of every range, and refused as such).
+fn units(n: u64, unit: time::Duration) -> time::Duration {
+    i64::try_from(n)
+        .ok()
+        .and_then(|n| n.checked_mul(unit.whole_seconds()))
+        .map_or(time::Duration::MAX, time::Duration::seconds)
+}
+
 /// Thresholds of the retrieval check (defaults as in the function).
 #[derive(Args, Debug, Clone, Default)]
 pub struct RetrievalThresholds {
     /// Warn when the checkpoint's updatedAt is older than this [default: 30].
-    #[arg(long, env = "HEARTBEAT_MAX_AGE_MINUTES", value_name = "MINUTES")]
+    #[arg(long, env = "HEARTBEAT_MAX_AGE_MINUTES", value_name = "MINUTES", value_parser = whole_number)]
     heartbeat_max_age_minutes: Option<u64>,
 
     /// Warn when a citizen's message has waited longer than this [default: 60].
-    #[arg(long, env = "BACKLOG_GRACE_MINUTES", value_name = "MINUTES")]
+    #[arg(long, env = "BACKLOG_GRACE_MINUTES", value_name = "MINUTES", value_parser = whole_number)]
     backlog_grace_minutes: Option<u64>,
 
     /// Warn when the password is older than this, 1-365 [default: 180, DVV's six months].
-    #[arg(long, env = "PASSWORD_MAX_AGE_DAYS", value_name = "DAYS")]
+    #[arg(long, env = "PASSWORD_MAX_AGE_DAYS", value_name = "DAYS", value_parser = whole_number)]
     password_max_age_days: Option<u64>,
 
     /// Repeat an open alert this often [default: 24].
-    #[arg(long, env = "REMINDER_HOURS", value_name = "HOURS")]
+    #[arg(long, env = "REMINDER_HOURS", value_name = "HOURS", value_parser = whole_number)]
     reminder_hours: Option<u64>,
 }
 
@@ -51,8 +141,8 @@ pub struct RetrievalThresholds {
 pub struct RetrievalArgs {
     /// Every system to check, as the function's SYSTEMS: a JSON array of {"name", "secret",
     /// "checkpoint"?}. Instead of --secret-id.
-    #[arg(long, env = "SYSTEMS", value_name = "JSON", conflicts_with_all = ["secret_id", "checkpoint_parameter"])]
-    systems: Option<String>,
+    #[arg(long, env = "SYSTEMS", value_name = "JSON", value_parser = systems_list, conflicts_with_all = ["secret_id", "checkpoint_parameter"])]
+    systems: Option<SystemsList>,
 
     /// One system only: its credentials secret (name or ARN).
     #[arg(long, env = "SUOMIFI_SECRET_ID", value_name = "ID")]
@@ -83,8 +173,8 @@ pub struct RetrievalArgs {
 pub struct CertificatesArgs {
     /// The targets, as the function's CERT_TARGETS: a JSON array of {"name", "tls": "host:port"
     /// | "secret": "<id>" | "acm": "<arn>", "role"?: "signing", ...}.
-    #[arg(long, env = "CERT_TARGETS", value_name = "JSON")]
-    cert_targets: String,
+    #[arg(long, env = "CERT_TARGETS", value_name = "JSON", value_parser = cert_targets)]
+    cert_targets: CertTargets,
 
     /// The state table (alert state, remembered certificates). Needed for a real run; a dry run
     /// reads it when given.
@@ -96,20 +186,20 @@ pub struct CertificatesArgs {
     alert_topic_arn: Option<String>,
 
     /// Days before expiry at which to notify, once each [default: 60,30,14,7,3,1].
-    #[arg(long, env = "THRESHOLD_DAYS", value_name = "DAYS,...")]
-    threshold_days: Option<String>,
+    #[arg(long, env = "THRESHOLD_DAYS", value_name = "DAYS,...", value_parser = threshold_days)]
+    threshold_days: Option<check_certificates::evaluate::Thresholds>,
 
     /// Reminder interval below the last threshold and while expired [default: 24].
-    #[arg(long, env = "REMINDER_HOURS", value_name = "HOURS")]
-    reminder_hours: Option<String>,
+    #[arg(long, env = "REMINDER_HOURS", value_name = "HOURS", value_parser = whole_number)]
+    reminder_hours: Option<u64>,
 
     /// Budget for fetching one target's certificate [default: 10].
-    #[arg(long, env = "PROBE_TIMEOUT_SECONDS", value_name = "SECONDS")]
-    probe_timeout_seconds: Option<String>,
+    #[arg(long, env = "PROBE_TIMEOUT_SECONDS", value_name = "SECONDS", value_parser = whole_number)]
+    probe_timeout_seconds: Option<u64>,
 
     /// How many targets are fetched at once [default: 16].
-    #[arg(long, env = "PROBE_CONCURRENCY", value_name = "N")]
-    probe_concurrency: Option<String>,
+    #[arg(long, env = "PROBE_CONCURRENCY", value_name = "N", value_parser = whole_number)]
+    probe_concurrency: Option<u64>,
 
     #[command(flatten)]
     run: RunArgs,
@@ -122,9 +212,9 @@ const NO_TABLE: &str = "(none: dry run on an empty state)";
 /// its checkpoint parameter).
 #[derive(Debug, Clone, Copy)]
 pub enum Systems<'a> {
-    /// `SYSTEMS`, as JSON.
-    List(&'a str),
-    /// `SUOMIFI_SECRET_ID` and `CHECKPOINT_PARAMETER`.
+    /// `--systems` (`SYSTEMS`), parsed.
+    List(&'a [System]),
+    /// `--secret-id` and `--checkpoint-parameter`.
     One {
         /// The secret.
         secret_id: &'a str,
@@ -133,17 +223,19 @@ pub enum Systems<'a> {
     },
 }
 
-/// The retrieval check's configuration, validated by its own parser.
+/// The retrieval check's configuration, validated by its own constructor; an error names the
+/// variable (see [`option_error`] for the option).
 pub fn retrieval_config(
     systems: Systems<'_>,
     state_table: Option<&str>,
     topic: Option<&str>,
     th: &RetrievalThresholds,
-) -> Result<check_retrieval::config::Config, CliError> {
-    let mut pairs: Vec<(&str, String)> =
-        vec![("STATE_TABLE", state_table.unwrap_or(NO_TABLE).to_owned())];
-    let (list, secret_id, checkpoint) = match systems {
-        Systems::List(raw) => (Some(raw.to_owned()), None, None),
+) -> Result<check_retrieval::config::Config, ConfigError> {
+    use check_retrieval::config::{Config, Settings};
+    let d = Settings::default();
+    let or = |n: Option<u64>, default, unit| n.map_or(default, |n| units(n, unit));
+    let (list, secret_id, checkpoint_parameter) = match systems {
+        Systems::List(list) => (Some(list.to_vec()), None, None),
         Systems::One {
             secret_id,
             checkpoint,
@@ -153,31 +245,29 @@ pub fn retrieval_config(
             checkpoint.map(str::to_owned),
         ),
     };
-    let optional = [
-        ("SYSTEMS", list),
-        ("SUOMIFI_SECRET_ID", secret_id),
-        ("CHECKPOINT_PARAMETER", checkpoint),
-        ("ALERT_TOPIC_ARN", topic.map(str::to_owned)),
-        (
-            "HEARTBEAT_MAX_AGE_MINUTES",
-            th.heartbeat_max_age_minutes.map(|v| v.to_string()),
+    Config::new(Settings {
+        systems: list,
+        secret_id,
+        checkpoint_parameter,
+        state_table: state_table.unwrap_or(NO_TABLE).to_owned(),
+        alert_topic_arn: topic.map(str::to_owned),
+        heartbeat_max_age: or(
+            th.heartbeat_max_age_minutes,
+            d.heartbeat_max_age,
+            time::Duration::MINUTE,
         ),
-        (
-            "BACKLOG_GRACE_MINUTES",
-            th.backlog_grace_minutes.map(|v| v.to_string()),
+        backlog_grace: or(
+            th.backlog_grace_minutes,
+            d.backlog_grace,
+            time::Duration::MINUTE,
         ),
-        (
-            "PASSWORD_MAX_AGE_DAYS",
-            th.password_max_age_days.map(|v| v.to_string()),
+        password_max_age: or(
+            th.password_max_age_days,
+            d.password_max_age,
+            time::Duration::DAY,
         ),
-        ("REMINDER_HOURS", th.reminder_hours.map(|v| v.to_string())),
-    ];
-    pairs.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
-    check_retrieval::config::Config::from_env(&check_retrieval::config::Env::from_pairs(pairs))
-        .map_err(|e| {
-            CliError::usage(e.to_string())
-                .hint("the option of the same name (lower case, dashes) sets it")
-        })
+        reminder: or(th.reminder_hours, d.reminder, time::Duration::HOUR),
+    })
 }
 
 /// How long `check retrieval` may read the events feed: as long as a generous Lambda timeout.
@@ -198,30 +288,28 @@ pub async fn run_retrieval(
         .await
 }
 
-/// The certificate check's configuration, validated by its own parser.
+/// The certificate check's configuration, validated by its own constructor.
 fn certificates_config(args: &CertificatesArgs) -> Result<check_certificates::Config, CliError> {
-    let env = [
-        ("CERT_TARGETS", Some(args.cert_targets.clone())),
-        (
-            "STATE_TABLE",
-            Some(
-                args.state_table
-                    .clone()
-                    .unwrap_or_else(|| NO_TABLE.to_owned()),
-            ),
-        ),
-        ("ALERT_TOPIC_ARN", args.alert_topic_arn.clone()),
-        ("THRESHOLD_DAYS", args.threshold_days.clone()),
-        ("REMINDER_HOURS", args.reminder_hours.clone()),
-        ("PROBE_TIMEOUT_SECONDS", args.probe_timeout_seconds.clone()),
-        ("PROBE_CONCURRENCY", args.probe_concurrency.clone()),
-    ];
-    let env = env.into_iter().filter_map(|(k, v)| v.map(|v| (k, v)));
-    check_certificates::Config::from_env(&suomifi_shared::config::Env::from_pairs(env))
-    .map_err(|e| {
-        CliError::usage(e.to_string())
-            .hint("CERT_TARGETS is a JSON array, e.g. '[{\"name\":\"api\",\"tls\":\"api.messages.suomi.fi:443\"}]'")
+    use check_certificates::config::Settings;
+    let d = Settings::new(
+        args.cert_targets.0.clone(),
+        args.state_table.as_deref().unwrap_or(NO_TABLE),
+    );
+    check_certificates::Config::new(Settings {
+        alert_topic_arn: args.alert_topic_arn.clone(),
+        thresholds: args.threshold_days.clone().unwrap_or(d.thresholds.clone()),
+        reminder: args
+            .reminder_hours
+            .map_or(d.reminder, |h| units(h, time::Duration::HOUR)),
+        probe_timeout: args
+            .probe_timeout_seconds
+            .map_or(d.probe_timeout, Duration::from_secs),
+        concurrency: args
+            .probe_concurrency
+            .map_or(d.concurrency, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+        ..d
     })
+    .map_err(option_error::<CertificatesArgs>)
 }
 
 /// One run of the certificate check over `store` and `notifier`.
@@ -251,7 +339,7 @@ pub async fn retrieval(args: RetrievalArgs, style: &Style) -> CliResult {
             secret_id,
             checkpoint: args.checkpoint_parameter.as_deref(),
         },
-        (None, Some(list)) => Systems::List(list),
+        (None, Some(list)) => Systems::List(&list.0),
         (None, None) => {
             return Err(CliError::usage("no system to check")
                 .hint("give --systems (SYSTEMS) or --secret-id (SUOMIFI_SECRET_ID)"));
@@ -262,7 +350,8 @@ pub async fn retrieval(args: RetrievalArgs, style: &Style) -> CliResult {
         args.state_table.as_deref(),
         args.alert_topic_arn.as_deref(),
         &args.thresholds,
-    )?;
+    )
+    .map_err(option_error::<RetrievalArgs>)?;
     let sdk = crate::aws_config().await?;
     let (store, notifier) = adapters(
         &sdk,
@@ -387,430 +476,6 @@ pub fn certificates_exit(report: &check_certificates::Report) -> u8 {
         .unwrap_or(exit::OK)
 }
 
-fn notifications_json(sent: &[Alert], published: bool) -> Vec<Value> {
-    sent.iter()
-        .map(|a| {
-            json!({
-                "published": published,
-                "key": a.key,
-                "severity": a.severity,
-                "subject": a.subject(),
-                "email": a.email_body(),
-                "chat": a.chat_json(),
-            })
-        })
-        .collect()
-}
-
-/// The colour of a severity.
-pub fn severity_tone(s: Severity) -> Tone {
-    match s {
-        Severity::Critical => Tone::Bad,
-        Severity::Warning => Tone::Warn,
-        Severity::Info => Tone::Plain,
-        Severity::Resolved => Tone::Good,
-    }
-}
-
-/// The notifications of a run: published ones by subject, a dry run's in full (as the e-mail
-/// reader would get them), since seeing them is the point of a dry run.
-pub fn render_notifications(sent: &[Alert], published: bool, style: &Style) -> String {
-    let mut out = String::new();
-    if sent.is_empty() {
-        out.push_str(&format!(
-            "\n{}\n",
-            style.paint(
-                if published {
-                    "No notification sent."
-                } else {
-                    "Dry run: no notification would be sent."
-                },
-                Tone::Dim
-            )
-        ));
-        return out;
-    }
-    if published {
-        out.push_str(&format!("\n{}\n", style.heading("Notifications published")));
-        for a in sent {
-            out.push_str(&format!(
-                "  {}\n",
-                style.paint(&a.subject(), severity_tone(a.severity))
-            ));
-        }
-    } else {
-        out.push_str(&format!(
-            "\n{}\n",
-            style.heading("Dry run: these notifications would be sent (nothing was published, no alert state changed)")
-        ));
-        for a in sent {
-            out.push_str(&format!(
-                "\n  {} {}\n",
-                style.paint("Subject:", Tone::Dim),
-                style.paint(&a.subject(), severity_tone(a.severity))
-            ));
-            for line in a.email_body().lines() {
-                out.push_str(&format!("  │ {line}\n"));
-            }
-        }
-    }
-    out
-}
-
-fn status_tone(s: check_retrieval::report::Status) -> (String, Tone) {
-    use check_retrieval::report::Status;
-    match s {
-        Status::Ok => ("OK".into(), Tone::Good),
-        Status::Unknown => ("UNKNOWN (a part could not be checked)".into(), Tone::Warn),
-        Status::Warning => ("WARNING".into(), Tone::Warn),
-        Status::Critical => ("CRITICAL".into(), Tone::Bad),
-    }
-}
-
-/// The report of every system: the overall status, one row per system (worst first), then the
-/// details of each system that is not ok (of the only one, when there is one).
-pub fn render_fleet(r: &FleetReport, style: &Style) -> String {
-    let (status, tone) = status_tone(r.status);
-    let mut out = format!(
-        "{} {}  {}\n",
-        style.heading("Retrieval check:"),
-        style.paint(&status, tone),
-        style.paint(&format!("(checked {})", when(r.checked_at)), Tone::Dim)
-    );
-    let one = r.systems.len() == 1;
-    if !one {
-        out.push_str(&systems_table(r).render(style, 2));
-    }
-    for system in r.worst_first() {
-        if one || system.status != check_retrieval::report::Status::Ok {
-            out.push('\n');
-            out.push_str(&render_retrieval(system, style));
-        }
-    }
-    out
-}
-
-/// One row per system, worst first: status, credentials, heartbeat, backlog, days to deletion.
-pub fn systems_table(r: &FleetReport) -> Table {
-    let mut t = Table::new(&[
-        "SYSTEM",
-        "STATUS",
-        "CREDENTIALS",
-        "HEARTBEAT",
-        "BACKLOG",
-        "DAYS TO DELETION",
-    ]);
-    for s in r.worst_first() {
-        let (status, tone) = status_tone(s.status);
-        let status = status.split(' ').next().unwrap_or_default().to_owned();
-        let heartbeat = match &s.heartbeat {
-            Some(h) => Cell::new(
-                span(time::Duration::seconds_f64(h.age_minutes * 60.0)),
-                if h.stale { Tone::Warn } else { Tone::Good },
-            ),
-            None if s.retrieval_watched => Cell::new("-", Tone::Warn),
-            None => Cell::new("not watched", Tone::Dim),
-        };
-        let backlog = s.backlog.as_ref().or(s.seen.as_ref());
-        let count = match backlog {
-            Some(b) => Cell::new(
-                format!("{}{}", b.count, if b.complete { "" } else { "+" }),
-                if b.over_grace_count > 0 {
-                    Tone::Warn
-                } else {
-                    Tone::Good
-                },
-            ),
-            None => Cell::new("-", Tone::Dim),
-        };
-        let left = match backlog.and_then(|b| b.days_until_deletion) {
-            Some(d) => Cell::new(
-                format!("{d:.1}"),
-                if d < 7.0 { Tone::Bad } else { Tone::Dim },
-            ),
-            None => Cell::new("-", Tone::Dim),
-        };
-        t.row(vec![
-            s.system.clone().into(),
-            Cell::new(status, tone),
-            Cell::new(
-                s.credentials.status,
-                if s.credentials.status == "ok" {
-                    Tone::Good
-                } else {
-                    Tone::Bad
-                },
-            ),
-            heartbeat,
-            count,
-            left,
-        ]);
-    }
-    t
-}
-
-/// One system's report as aligned rows, with what this run did to each alert.
-pub fn render_retrieval(r: &check_retrieval::report::Report, style: &Style) -> String {
-    let (status, tone) = status_tone(r.status);
-    let mut out = format!(
-        "{} {}\n",
-        style.heading(&format!("System {}:", r.system)),
-        style.paint(&status, tone),
-    );
-    out.push_str(&retrieval_table(r).render(style, 2));
-    let active: Vec<_> = r
-        .alerts
-        .iter()
-        .filter(|a| a.outcome != "nothingOpen")
-        .collect();
-    if !active.is_empty() {
-        out.push_str(&format!("\n{}\n", style.heading("Alerts")));
-        let mut t = Table::new(&["KEY", "SEVERITY", "THIS RUN"]);
-        for a in active {
-            let (sev, tone) = match a.severity {
-                Some(s) => (s.as_str().to_owned(), severity_tone(s)),
-                None => ("-".to_owned(), Tone::Dim),
-            };
-            t.row(vec![
-                a.key.clone().into(),
-                Cell::new(sev, tone),
-                a.outcome.into(),
-            ]);
-        }
-        out.push_str(&t.render(style, 2));
-    }
-    for n in &r.notes {
-        out.push_str(&format!("{} {n}\n", style.paint("note:", Tone::Dim)));
-    }
-    out
-}
-
-/// One row per part of the retrieval check: credentials, password age, checkpoint, heartbeat,
-/// backlog.
-pub fn retrieval_table(r: &check_retrieval::report::Report) -> Table {
-    let mut t = Table::new(&["CHECK", "STATE", "DETAIL"]);
-    let c = &r.credentials;
-    let ok = c.status == "ok";
-    let mut detail = format!(
-        "{} at {}",
-        c.username.as_deref().unwrap_or("?"),
-        c.api_url.as_deref().unwrap_or("?")
-    );
-    if let Some(ms) = c.token_latency_ms {
-        detail.push_str(&format!(", token {ms} ms"));
-    }
-    if let Some(ms) = c.events_latency_ms {
-        detail.push_str(&format!(", events {ms} ms"));
-    }
-    if let Some(e) = &c.error {
-        detail = e.clone();
-    }
-    t.row(vec![
-        "credentials".into(),
-        Cell::new(c.status, if ok { Tone::Good } else { Tone::Bad }),
-        detail.into(),
-    ]);
-    let p = &r.password_age;
-    let (state, tone) = match (p.rotation_failing, p.age_days) {
-        (Some(why), _) => (format!("rotation {why}"), Tone::Bad),
-        (None, Some(age)) if age > 365.0 => (days(age), Tone::Bad),
-        (None, Some(age)) if age > p.max_age_days as f64 => (days(age), Tone::Warn),
-        (None, Some(age)) => (days(age), Tone::Good),
-        (None, None) => ("unknown".into(), Tone::Warn),
-    };
-    let mut detail = format!("limit {} d", p.max_age_days);
-    if let Some(on) = p.rotation_enabled {
-        detail.push_str(if on {
-            ", rotation on"
-        } else {
-            ", rotation OFF"
-        });
-    }
-    if let Some(n) = p.next_rotation_date {
-        detail.push_str(&format!(", next {}", when(n)));
-    }
-    if p.rotation_in_progress {
-        detail.push_str(", a rotation is running now");
-    }
-    t.row(vec![
-        "password age".into(),
-        Cell::new(state, tone),
-        detail.into(),
-    ]);
-    match &r.checkpoint {
-        None => t.row(vec![
-            "checkpoint".into(),
-            Cell::new("not watched", Tone::Warn),
-            "give the system a checkpoint (SYSTEMS' `checkpoint`, or CHECKPOINT_PARAMETER) to watch retrieval".into(),
-        ]),
-        Some(cp) => t.row(vec![
-            "checkpoint".into(),
-            Cell::new(
-                cp.status,
-                if cp.status == "ok" {
-                    Tone::Good
-                } else {
-                    Tone::Bad
-                },
-            ),
-            cp.error
-                .clone()
-                .unwrap_or_else(|| cp.parameter.clone())
-                .into(),
-        ]),
-    }
-    if let Some(h) = &r.heartbeat {
-        let age = time::Duration::seconds_f64(h.age_minutes * 60.0);
-        t.row(vec![
-            "heartbeat".into(),
-            Cell::new(
-                if h.stale { "stale" } else { "fresh" },
-                if h.stale { Tone::Warn } else { Tone::Good },
-            ),
-            format!(
-                "last poll {} ({}), limit {}",
-                span(age),
-                when(h.updated_at),
-                span(time::Duration::seconds_f64(h.max_age_minutes * 60.0))
-            )
-            .into(),
-        ]);
-    }
-    for (label, b) in [("backlog", &r.backlog), ("seen", &r.seen)] {
-        let Some(b) = b else { continue };
-        let overdue = b.over_grace_count > 0;
-        let mut detail = format!("{} citizens' message(s) waiting", b.count);
-        if let Some(age) = b.oldest_age_minutes {
-            detail.push_str(&format!(
-                ", oldest {}",
-                span(time::Duration::seconds_f64(age * 60.0))
-            ));
-        }
-        if let (Some(d), Some(at)) = (b.days_until_deletion, b.deletion_at) {
-            detail.push_str(&format!(
-                ", Suomi.fi deletes it in {} ({})",
-                days(d),
-                when(at)
-            ));
-        }
-        if !b.complete {
-            detail.push_str(" (lower bound: scan incomplete)");
-        }
-        t.row(vec![
-            label.into(),
-            Cell::new(
-                if overdue {
-                    format!("{} overdue", b.over_grace_count)
-                } else {
-                    "ok".into()
-                },
-                if overdue { Tone::Warn } else { Tone::Good },
-            ),
-            detail.into(),
-        ]);
-    }
-    t
-}
-
-/// The tone of a certificate status name.
-pub fn cert_tone(s: check_certificates::evaluate::Status) -> Tone {
-    use check_certificates::evaluate::Status;
-    match s {
-        Status::Ok => Tone::Good,
-        Status::Warning | Status::NotYetValid => Tone::Warn,
-        _ => Tone::Bad,
-    }
-}
-
-/// The certificate report as aligned rows, and the DVV submission when one is due.
-pub fn render_certificates(r: &check_certificates::Report, style: &Style) -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let mut out = format!(
-        "{} {} target(s)  {}\n",
-        style.heading("Certificate check:"),
-        r.summary.targets,
-        style.paint(&format!("(checked {})", r.checked_at), Tone::Dim)
-    );
-    let mut t = Table::new(&[
-        "TARGET",
-        "SOURCE",
-        "STATUS",
-        "DAYS LEFT",
-        "EXPIRES",
-        "THIS RUN",
-    ]);
-    for target in &r.targets {
-        let expires = target
-            .not_after
-            .as_deref()
-            .and_then(|s| {
-                time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-            })
-            .map(|t| format!("{} ({})", crate::output::day(t), relative(t, now)))
-            .unwrap_or_else(|| {
-                if target.error.is_some() {
-                    "see below".into()
-                } else {
-                    "-".into()
-                }
-            });
-        let mut notes: Vec<String> = target
-            .alerts
-            .iter()
-            .filter(|a| a.outcome != "unchanged")
-            .map(|a| format!("{} {}", a.alert, a.outcome))
-            .collect();
-        if let Some(c) = &target.change
-            && c.verdict != "same"
-        {
-            notes.push(format!("certificate {}", c.verdict));
-        }
-        let source = match target.role {
-            Some(role) => format!("{} ({role})", target.source),
-            None => target.source.to_owned(),
-        };
-        t.row(vec![
-            target.target.clone().into(),
-            source.into(),
-            Cell::new(target.status.as_str(), cert_tone(target.status)),
-            target
-                .days_left
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "-".into())
-                .into(),
-            expires.into(),
-            notes.join(", ").into(),
-        ]);
-    }
-    out.push_str(&t.render(style, 2));
-    for target in &r.targets {
-        if let Some(e) = &target.error {
-            out.push_str(&format!(
-                "  {} {}\n",
-                style.paint(&format!("{}:", target.target), Tone::Bad),
-                crate::output::clip(e, 400)
-            ));
-        }
-    }
-    for target in &r.targets {
-        if let Some(sub) = target
-            .change
-            .as_ref()
-            .and_then(|c| c.dvv_submission.as_ref())
-        {
-            out.push_str(&format!(
-                "\n{} `{}` has a new signing certificate with a different common name or authority chain.\nSend its public part to {} with the subject \"{}\":\n{}",
-                style.paint("DVV submission needed:", Tone::Warn),
-                target.target,
-                sub.to,
-                sub.subject,
-                sub.certificate_pem
-            ));
-        }
-    }
-    out
-}
-
 /// `check updates`.
 #[derive(Args, Debug)]
 pub struct UpdatesArgs {
@@ -826,8 +491,8 @@ pub struct UpdatesArgs {
     osv_api_url: Option<String>,
 
     /// Amendments of the deadline list, as the function's DEADLINES (a JSON array).
-    #[arg(long, env = "DEADLINES", value_name = "JSON")]
-    deadlines: Option<String>,
+    #[arg(long, env = "DEADLINES", value_name = "JSON", value_parser = deadlines)]
+    deadlines: Option<Deadlines>,
 
     /// The state table (alert state). Needed for a real run; a dry run reads it when given.
     #[arg(long, env = "STATE_TABLE", value_name = "TABLE")]
@@ -866,23 +531,18 @@ fn updates_list(args: &UpdatesArgs) -> Result<check_updates::deps::DependencyLis
 /// `check updates`.
 pub async fn updates(args: UpdatesArgs, style: &Style) -> CliResult {
     let deps = updates_list(&args)?;
-    let mut env = vec![(
-        "STATE_TABLE",
-        args.state_table
-            .clone()
-            .unwrap_or_else(|| NO_TABLE.to_owned()),
-    )];
-    for (name, value) in [
-        ("OSV_API_URL", &args.osv_api_url),
-        ("DEADLINES", &args.deadlines),
-        ("ALERT_TOPIC_ARN", &args.alert_topic_arn),
-    ] {
-        if let Some(v) = value {
-            env.push((name, v.clone()));
-        }
+    let mut settings =
+        check_updates::config::Settings::new(args.state_table.as_deref().unwrap_or(NO_TABLE));
+    // Parsed here, not by clap: clap's error would echo the URL, credentials and all.
+    if let Some(url) = &args.osv_api_url {
+        settings.osv_api = suomifi_shared::suomifi::ApiBase::parse(url)
+            .map_err(|e| CliError::usage(format!("--osv-api-url: {e}")))?;
     }
-    let config = check_updates::Config::from_env(&suomifi_shared::config::Env::from_pairs(env))
-        .map_err(|e| CliError::usage(e.to_string()))?;
+    if let Some(list) = &args.deadlines {
+        settings.deadlines = list.0.clone();
+    }
+    settings.alert_topic_arn = args.alert_topic_arn.clone();
+    let config = check_updates::Config::new(settings).map_err(option_error::<UpdatesArgs>)?;
     let osv = check_updates::osv::HttpOsv::new(
         config.osv_api.clone(),
         config.osv_timeout,
@@ -918,67 +578,122 @@ pub async fn updates(args: UpdatesArgs, style: &Style) -> CliResult {
     })
 }
 
-/// The update report for a terminal.
-pub fn render_updates(r: &check_updates::Report, style: &Style) -> String {
-    let mut out = String::new();
-    let (status, tone) = match r.status {
-        "ok" => ("OK: no advisory affects a linked version", Tone::Good),
-        "affected" => ("AFFECTED: advisories for linked versions", Tone::Bad),
-        _ => (
-            "UNKNOWN: OSV could not be asked (this is no all-clear)",
-            Tone::Warn,
-        ),
-    };
-    out.push_str(&format!(
-        "{}\n{}\n",
-        style.heading("Update check"),
-        style.paint(status, tone)
-    ));
-    let l = &r.dependency_list;
-    out.push_str(&format!(
-        "  {} crates linked by {} {} ({})\n",
-        l.crates, l.package, l.version, l.target
-    ));
-    if let Some(e) = &r.osv_error {
-        out.push_str(&format!("  {}\n", style.paint(e, Tone::Warn)));
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, FromArgMatches, Parser};
+
+    #[derive(Parser, Debug)]
+    struct Probe {
+        #[command(flatten)]
+        retrieval: RetrievalArgs,
     }
-    for a in &r.advisories {
-        let fixed: Vec<String> = a
-            .first_fixed
-            .iter()
-            .map(|f| f.clone().unwrap_or_else(|| "none published".into()))
-            .collect();
-        out.push_str(&format!(
-            "  {} {} {}: {} [{}] first fixed: {}\n",
-            style.paint(&a.ids.join(" / "), Tone::Bad),
-            a.crate_name,
-            a.versions.join(", "),
-            a.summary,
-            a.severity,
-            fixed.join(", ")
+
+    fn parse(args: &[&str]) -> Result<RetrievalArgs, clap::Error> {
+        let m = Probe::command()
+            .try_get_matches_from(std::iter::once("probe").chain(args.iter().copied()))?;
+        Probe::from_arg_matches(&m).map(|p| p.retrieval)
+    }
+
+    #[test]
+    fn a_bad_systems_list_is_a_usage_error_naming_the_option_and_the_entry() {
+        let err = parse(&["--systems", r#"[{"name":"a"}]"#]).unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(text.contains("--systems"), "{text}");
+        assert!(text.contains("entry #1 (`a`): has no `secret`"), "{text}");
+        assert!(!text.contains("environment variable"), "{text}");
+        let ok = parse(&["--systems", r#"[{"name":"a","secret":"s"}]"#]).unwrap();
+        assert_eq!(ok.systems.unwrap().0[0].secret_id, "s");
+    }
+
+    #[test]
+    fn a_value_out_of_range_names_the_option_not_the_variable() {
+        let args = parse(&["--secret-id", "s", "--heartbeat-max-age-minutes", "0"]).unwrap();
+        let e = retrieval_config(
+            Systems::One {
+                secret_id: "s",
+                checkpoint: None,
+            },
+            None,
+            Some("alerts"),
+            &args.thresholds,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Invalid {
+                name: "HEARTBEAT_MAX_AGE_MINUTES",
+                ..
+            }
         ));
+        let cli = option_error::<RetrievalArgs>(e);
+        assert_eq!(cli.code, exit::USAGE);
+        assert!(
+            cli.message
+                .starts_with("--heartbeat-max-age-minutes: `0` is outside"),
+            "{}",
+            cli.message
+        );
+        let topic = option_error::<RetrievalArgs>(ConfigError::Invalid {
+            name: "ALERT_TOPIC_ARN",
+            reason: "x".into(),
+        });
+        assert_eq!(topic.message, "--alert-topic-arn: x");
+        let secret = option_error::<RetrievalArgs>(ConfigError::Missing("SUOMIFI_SECRET_ID"));
+        assert_eq!(secret.message, "--secret-id is required");
     }
-    for u in &r.undetermined {
-        out.push_str(&format!("  undetermined {}: {}\n", u.key, u.reason));
+
+    #[test]
+    fn numbers_and_certificate_values_parse_with_the_functions_parsers() {
+        assert_eq!(whole_number(" 45 "), Ok(45));
+        assert!(whole_number("soon").is_err());
+        assert!(
+            threshold_days("30,,7")
+                .unwrap_err()
+                .contains("an empty item")
+        );
+        let err = cert_targets(r#"[{"name":1}]"#).unwrap_err();
+        assert!(err.contains("entry #") && err.contains("hint:"), "{err}");
+        assert_eq!(
+            cert_targets(r#"[{"name":"api","tls":"api.messages.suomi.fi:443"}]"#)
+                .unwrap()
+                .0
+                .len(),
+            1
+        );
+        assert!(deadlines("[{\"id\": \"new\"}]").is_err());
     }
-    out.push_str(&format!("\n{}\n", style.heading("Deadlines")));
-    for d in &r.deadlines {
-        let tone = match d.standing {
-            "imminent" | "passed" => Tone::Bad,
-            "approaching" => Tone::Warn,
-            _ => Tone::Dim,
-        };
-        let when = match (&d.date, d.days_left) {
-            (Some(date), Some(n)) if n >= 0 => format!("{date} (in {n} days)"),
-            (Some(date), Some(n)) => format!("{date} ({} days ago)", -n),
-            _ => "no date announced".into(),
-        };
-        out.push_str(&format!(
-            "  {} {}: {}\n",
-            style.paint(&format!("{:<12}", d.standing), tone),
-            d.title,
-            when
-        ));
+
+    #[test]
+    fn the_typed_retrieval_config_equals_the_functions_own_from_the_same_values() {
+        let args = parse(&[
+            "--systems",
+            r#"[{"name":"edu","secret":"suomifi/edu","checkpoint":"/edu/cp"}]"#,
+            "--state-table",
+            "t",
+            "--password-max-age-days",
+            "90",
+        ])
+        .unwrap();
+        let list = args.systems.clone().unwrap();
+        let ours = retrieval_config(
+            Systems::List(&list.0),
+            args.state_table.as_deref(),
+            None,
+            &args.thresholds,
+        )
+        .unwrap();
+        let theirs =
+            check_retrieval::config::Config::from_env(&suomifi_shared::config::Env::from_pairs([
+                (
+                    "SYSTEMS",
+                    r#"[{"name":"edu","secret":"suomifi/edu","checkpoint":"/edu/cp"}]"#,
+                ),
+                ("STATE_TABLE", "t"),
+                ("PASSWORD_MAX_AGE_DAYS", "90"),
+            ]))
+            .unwrap();
+        assert_eq!(ours, theirs);
     }
-    out
 }

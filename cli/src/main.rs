@@ -26,6 +26,7 @@ mod error;
 mod import;
 mod output;
 mod recover;
+mod render;
 mod rotate;
 mod stack;
 mod status;

@@ -14,12 +14,13 @@
 //! Dry runs read the state table but never write it ([`crate::dryrun`]).
 
 use crate::check::{
-    RetrievalThresholds, Systems, cert_tone, certificates_exit, retrieval_config, retrieval_table,
-    run_certificates, run_retrieval, severity_tone, systems_table,
+    CertTargets, RetrievalThresholds, Systems, SystemsList, cert_targets, certificates_exit,
+    option_error, retrieval_config, run_certificates, run_retrieval, systems_list, threshold_days,
 };
 use crate::dryrun::adapters;
 use crate::error::{CliError, CliResult, exit};
 use crate::output::{Cell, Style, Table, Tone, day, days, relative, when};
+use crate::render::{cert_tone, retrieval_table, severity_tone, systems_table};
 use check_retrieval::evaluate::{PasswordAge, RotationTrouble, password_age};
 use check_retrieval::ports::RotationMetadata;
 use clap::Args;
@@ -42,9 +43,10 @@ pub struct StatusArgs {
         long,
         env = "SYSTEMS",
         value_name = "JSON",
+        value_parser = systems_list,
         conflicts_with = "checkpoint_parameter"
     )]
-    systems: Option<String>,
+    systems: Option<SystemsList>,
 
     /// Credentials secrets (names or ARNs), comma-separated or repeated. Without --systems, the
     /// first is the one whose retrieval is checked.
@@ -65,12 +67,12 @@ pub struct StatusArgs {
     state_table: Option<String>,
 
     /// The certificate targets, as the function's CERT_TARGETS (checks them live).
-    #[arg(long, env = "CERT_TARGETS", value_name = "JSON")]
-    cert_targets: Option<String>,
+    #[arg(long, env = "CERT_TARGETS", value_name = "JSON", value_parser = cert_targets)]
+    cert_targets: Option<CertTargets>,
 
     /// Certificate thresholds, as the function's THRESHOLD_DAYS [default: 60,30,14,7,3,1].
-    #[arg(long, env = "THRESHOLD_DAYS", value_name = "DAYS,...")]
-    threshold_days: Option<String>,
+    #[arg(long, env = "THRESHOLD_DAYS", value_name = "DAYS,...", value_parser = threshold_days)]
+    threshold_days: Option<check_certificates::evaluate::Thresholds>,
 
     #[command(flatten)]
     thresholds: RetrievalThresholds,
@@ -116,7 +118,7 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
         ));
     }
     let systems = match (&args.systems, secrets.first()) {
-        (Some(list), _) => Some(Systems::List(list)),
+        (Some(list), _) => Some(Systems::List(&list.0)),
         (None, Some(first)) => Some(Systems::One {
             secret_id: first,
             checkpoint: args.checkpoint_parameter.as_deref(),
@@ -126,6 +128,7 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
     let config = systems
         .map(|systems| {
             retrieval_config(systems, args.state_table.as_deref(), None, &args.thresholds)
+                .map_err(option_error::<StatusArgs>)
         })
         .transpose()?;
     for system in config.iter().flat_map(|c| &c.systems) {
@@ -291,18 +294,18 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
     };
     text.push_str(&format!("\n{}\n", style.heading("Certificates")));
     if let Some(targets) = &args.cert_targets {
-        let env = [
-            ("CERT_TARGETS", Some(targets.clone())),
-            (
-                "STATE_TABLE",
-                Some(args.state_table.clone().unwrap_or_else(|| "-".into())),
-            ),
-            ("THRESHOLD_DAYS", args.threshold_days.clone()),
-        ];
-        let env = env.into_iter().filter_map(|(k, v)| v.map(|v| (k, v)));
-        let config =
-            check_certificates::Config::from_env(&suomifi_shared::config::Env::from_pairs(env))
-                .map_err(|e| CliError::usage(format!("--cert-targets: {e}")))?;
+        let settings = check_certificates::config::Settings::new(
+            targets.0.clone(),
+            args.state_table.as_deref().unwrap_or("-"),
+        );
+        let config = check_certificates::Config::new(check_certificates::config::Settings {
+            thresholds: args
+                .threshold_days
+                .clone()
+                .unwrap_or(settings.thresholds.clone()),
+            ..settings
+        })
+        .map_err(option_error::<StatusArgs>)?;
         let (store, notifier) = adapters(&sdk, args.state_table.as_deref(), None, true)?;
         let outcome = run_certificates(&sdk, config, store, notifier).await;
         code = code.max(certificates_exit(&outcome.report));

@@ -806,7 +806,7 @@ async fn check_updates_dry_run_reads_a_built_binary_alerts_on_a_linked_version_a
                 && n["published"] == false),
         "{notes:#?}"
     );
-    // Plain http to anything but loopback is refused, naming the variable.
+    // Plain http to anything but loopback is refused, naming the option.
     let run = ops(
         &[
             "check",
@@ -819,5 +819,5 @@ async fn check_updates_dry_run_reads_a_built_binary_alerts_on_a_linked_version_a
     )
     .await;
     assert_eq!(run.code, 2, "{}", run.all());
-    assert!(run.all().contains("OSV_API_URL"), "{}", run.all());
+    assert!(run.all().contains("--osv-api-url"), "{}", run.all());
 }

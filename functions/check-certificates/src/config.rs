@@ -34,37 +34,141 @@ pub struct Config {
     pub concurrency: usize,
 }
 
-fn number(
-    env: &Env,
-    name: &'static str,
-    default: u64,
-    min: u64,
-    max: u64,
-) -> Result<u64, ConfigError> {
-    match env.get(name) {
-        None => Ok(default),
-        Some(raw) => match raw.trim().parse::<u64>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(ConfigError::Invalid {
-                name,
-                reason: format!("`{raw}`: expected a whole number from {min} to {max}"),
-            }),
-        },
+/// Every setting as a typed value: what [`Config::new`] validates into a [`Config`].
+/// [`Config::from_env`] parses each variable into this; the CLI builds it from its options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// `CERT_TARGETS`, parsed ([`parse_targets`]).
+    pub targets: Vec<Target>,
+    /// `STATE_TABLE` (required: empty is missing).
+    pub state_table: String,
+    /// `ALERT_TOPIC_ARN`; empty counts as unset.
+    pub alert_topic_arn: Option<String>,
+    /// `THRESHOLD_DAYS`, parsed ([`Thresholds::parse`]).
+    pub thresholds: Thresholds,
+    /// `REMINDER_HOURS`: whole hours, 1 to 720.
+    pub reminder: time::Duration,
+    /// `PROBE_TIMEOUT_SECONDS`: whole seconds, 1 to 300.
+    pub probe_timeout: Duration,
+    /// `PROBE_CONCURRENCY`: 1 to 256.
+    pub concurrency: usize,
+}
+
+impl Settings {
+    /// `targets` and `state_table` with every other setting at its default.
+    pub fn new(targets: Vec<Target>, state_table: impl Into<String>) -> Self {
+        Self {
+            targets,
+            state_table: state_table.into(),
+            alert_topic_arn: None,
+            thresholds: Thresholds::default(),
+            reminder: time::Duration::hours(DEFAULT_REMINDER_HOURS.into()),
+            probe_timeout: Duration::from_secs(DEFAULT_PROBE_TIMEOUT_SECONDS),
+            concurrency: DEFAULT_PROBE_CONCURRENCY,
+        }
     }
 }
 
+/// Most hours `REMINDER_HOURS` allows (30 days).
+pub const MAX_REMINDER_HOURS: u64 = 24 * 30;
+/// Most seconds `PROBE_TIMEOUT_SECONDS` allows.
+pub const MAX_PROBE_TIMEOUT_SECONDS: u64 = 300;
+/// Most targets `PROBE_CONCURRENCY` allows at once.
+pub const MAX_PROBE_CONCURRENCY: u64 = 256;
+
+/// Refuses `n` (shown as `shown`) outside `1..=max`, naming the setting.
+fn within(name: &'static str, n: Option<u64>, shown: &str, max: u64) -> Result<(), ConfigError> {
+    match n {
+        Some(n) if (1..=max).contains(&n) => Ok(()),
+        _ => Err(ConfigError::Invalid {
+            name,
+            reason: format!("`{shown}`: expected a whole number from 1 to {max}"),
+        }),
+    }
+}
+
+/// A whole number of `unit` seconds in `d`, if `d` is one.
+fn whole(seconds: i64, nanos: i64, unit: i64) -> Option<u64> {
+    (nanos == 0 && seconds % unit == 0)
+        .then(|| u64::try_from(seconds / unit).ok())
+        .flatten()
+}
+
 impl Config {
-    /// From the environment (see `main.rs` for every variable). A malformed `CERT_TARGETS` or
-    /// `THRESHOLD_DAYS` is [`ConfigError::Invalid`] naming the variable, with the entry and
-    /// field at fault in the reason.
+    /// The validated configuration from typed settings: every check across settings and every
+    /// range is here, so the Lambda (through [`Config::from_env`]) and the CLI refuse the same
+    /// values. An error names the setting by its variable (the CLI names its option instead).
+    pub fn new(settings: Settings) -> Result<Self, ConfigError> {
+        let Settings {
+            targets,
+            state_table,
+            alert_topic_arn,
+            thresholds,
+            reminder,
+            probe_timeout,
+            concurrency,
+        } = settings;
+        if targets.is_empty() {
+            return Err(ConfigError::Invalid {
+                name: "CERT_TARGETS",
+                reason: crate::targets::TargetsError::NoTargets.to_string(),
+            });
+        }
+        let state_table = state_table.trim().to_owned();
+        if state_table.is_empty() {
+            return Err(ConfigError::Missing("STATE_TABLE"));
+        }
+        let alert_topic_arn = alert_topic_arn
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        let hours = whole(
+            reminder.whole_seconds(),
+            reminder.subsec_nanoseconds().into(),
+            3600,
+        );
+        let shown = hours.map_or_else(|| reminder.to_string(), |h| h.to_string());
+        within("REMINDER_HOURS", hours, &shown, MAX_REMINDER_HOURS)?;
+        let secs = whole(
+            i64::try_from(probe_timeout.as_secs()).unwrap_or(i64::MAX),
+            probe_timeout.subsec_nanos().into(),
+            1,
+        );
+        let shown = secs.map_or_else(|| format!("{probe_timeout:?}"), |s| s.to_string());
+        within(
+            "PROBE_TIMEOUT_SECONDS",
+            secs,
+            &shown,
+            MAX_PROBE_TIMEOUT_SECONDS,
+        )?;
+        within(
+            "PROBE_CONCURRENCY",
+            u64::try_from(concurrency).ok(),
+            &concurrency.to_string(),
+            MAX_PROBE_CONCURRENCY,
+        )?;
+        Ok(Self {
+            targets,
+            state_table,
+            alert_topic_arn,
+            thresholds,
+            reminder,
+            probe_timeout,
+            concurrency,
+        })
+    }
+
+    /// From the environment (see `main.rs` for every variable): each variable parsed into its
+    /// typed value, then [`Config::new`]. A malformed `CERT_TARGETS` or `THRESHOLD_DAYS` is
+    /// [`ConfigError::Invalid`] naming the variable, with the entry and field at fault in the
+    /// reason.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let targets =
             parse_targets(required(env, "CERT_TARGETS")?).map_err(|e| ConfigError::Invalid {
                 name: "CERT_TARGETS",
                 reason: e.to_string(),
             })?;
-        let state_table = required(env, "STATE_TABLE")?.trim().to_owned();
-        let alert_topic_arn = env.get("ALERT_TOPIC_ARN").map(|v| v.trim().to_owned());
+        let state_table = required(env, "STATE_TABLE")?.to_owned();
+        let alert_topic_arn = env.get("ALERT_TOPIC_ARN").map(str::to_owned);
         let thresholds = match env.get("THRESHOLD_DAYS") {
             Some(raw) => Thresholds::parse(raw).map_err(|e| ConfigError::Invalid {
                 name: "THRESHOLD_DAYS",
@@ -72,35 +176,37 @@ impl Config {
             })?,
             None => Thresholds::default(),
         };
-        let reminder_hours = number(
-            env,
-            "REMINDER_HOURS",
-            DEFAULT_REMINDER_HOURS.into(),
-            1,
-            24 * 30,
-        )?;
-        let timeout = number(
-            env,
-            "PROBE_TIMEOUT_SECONDS",
-            DEFAULT_PROBE_TIMEOUT_SECONDS,
-            1,
-            300,
-        )?;
-        let concurrency = number(
-            env,
-            "PROBE_CONCURRENCY",
-            DEFAULT_PROBE_CONCURRENCY as u64,
-            1,
-            256,
-        )?;
-        Ok(Self {
+        let d = Settings::new(Vec::new(), "");
+        // A number, or the range error with the text as written (a number too large for the
+        // setting's type saturates, and is out of its range too).
+        let number = |name: &'static str, max: u64| -> Result<Option<u64>, ConfigError> {
+            match env.get(name) {
+                None => Ok(None),
+                Some(raw) => match raw.trim().parse::<u64>() {
+                    Ok(n) => Ok(Some(n)),
+                    Err(_) => within(name, None, raw, max).map(|()| None),
+                },
+            }
+        };
+        let reminder = match number("REMINDER_HOURS", MAX_REMINDER_HOURS)? {
+            None => d.reminder,
+            Some(h) => i64::try_from(h)
+                .ok()
+                .and_then(|h| h.checked_mul(3600))
+                .map_or(time::Duration::MAX, time::Duration::seconds),
+        };
+        let probe_timeout = number("PROBE_TIMEOUT_SECONDS", MAX_PROBE_TIMEOUT_SECONDS)?
+            .map_or(d.probe_timeout, Duration::from_secs);
+        let concurrency = number("PROBE_CONCURRENCY", MAX_PROBE_CONCURRENCY)?
+            .map_or(d.concurrency, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        Self::new(Settings {
             targets,
             state_table,
             alert_topic_arn,
             thresholds,
-            reminder: time::Duration::hours(reminder_hours as i64),
-            probe_timeout: Duration::from_secs(timeout),
-            concurrency: concurrency as usize,
+            reminder,
+            probe_timeout,
+            concurrency,
         })
     }
 }
@@ -178,5 +284,85 @@ mod tests {
                 reason: "`30,,7`: an empty item; expected e.g. \"60,30,14,7,3,1\"".into(),
             }
         );
+    }
+
+    #[test]
+    fn the_typed_constructor_builds_and_refuses_what_from_env_does() {
+        let targets =
+            parse_targets(r#"[{"name":"api","tls":"api.messages.suomi.fi:443"}]"#).unwrap();
+        let typed = Config::new(Settings {
+            alert_topic_arn: Some(" arn:aws:sns:eu-north-1:1:a ".into()),
+            thresholds: Thresholds::parse("30,7").unwrap(),
+            probe_timeout: Duration::from_secs(5),
+            ..Settings::new(targets.clone(), "t")
+        })
+        .unwrap();
+        let parsed = Config::from_env(&env(&[
+            (
+                "CERT_TARGETS",
+                r#"[{"name":"api","tls":"api.messages.suomi.fi:443"}]"#,
+            ),
+            ("STATE_TABLE", "t"),
+            ("ALERT_TOPIC_ARN", "arn:aws:sns:eu-north-1:1:a"),
+            ("THRESHOLD_DAYS", "7,30"),
+            ("PROBE_TIMEOUT_SECONDS", "5"),
+        ]))
+        .unwrap();
+        assert_eq!(typed, parsed);
+        let name_of = |s: Settings| match Config::new(s).unwrap_err() {
+            ConfigError::Invalid { name, .. } | ConfigError::Missing(name) => name,
+        };
+        let base = || Settings::new(targets.clone(), "t");
+        assert_eq!(name_of(Settings::new(Vec::new(), "t")), "CERT_TARGETS");
+        assert_eq!(name_of(Settings::new(targets.clone(), " ")), "STATE_TABLE");
+        for (settings, name) in [
+            (
+                Settings {
+                    reminder: time::Duration::ZERO,
+                    ..base()
+                },
+                "REMINDER_HOURS",
+            ),
+            (
+                Settings {
+                    reminder: time::Duration::minutes(90),
+                    ..base()
+                },
+                "REMINDER_HOURS",
+            ),
+            (
+                Settings {
+                    probe_timeout: Duration::from_secs(301),
+                    ..base()
+                },
+                "PROBE_TIMEOUT_SECONDS",
+            ),
+            (
+                Settings {
+                    concurrency: 257,
+                    ..base()
+                },
+                "PROBE_CONCURRENCY",
+            ),
+        ] {
+            assert_eq!(name_of(settings), name);
+        }
+        for (var, value) in [
+            ("REMINDER_HOURS", "0"),
+            ("REMINDER_HOURS", "18446744073709551615"),
+            ("PROBE_TIMEOUT_SECONDS", "soon"),
+            ("PROBE_CONCURRENCY", "257"),
+        ] {
+            let err = Config::from_env(&env(&[
+                ("CERT_TARGETS", r#"[{"name": "a", "acm": "x"}]"#),
+                ("STATE_TABLE", "t"),
+                (var, value),
+            ]))
+            .unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::Invalid { name, reason } if *name == var && reason.contains("expected a whole number")),
+                "{var}={value}: {err:?}"
+            );
+        }
     }
 }

@@ -8,7 +8,7 @@ use crate::evaluate::Thresholds;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 pub use suomifi_shared::config::{ConfigError, Env};
-use suomifi_shared::config::{is_valid_name, optional_u64, required};
+use suomifi_shared::config::{is_valid_name, optional_u64};
 use time::Duration;
 
 /// Every environment variable this function reads, in the order `main.rs` documents them.
@@ -64,41 +64,141 @@ pub struct Config {
     pub reminder: Duration,
 }
 
+/// Every setting of the check as a typed value, before the checks across settings: what
+/// [`Config::new`] validates and turns into a [`Config`]. [`Config::from_env`] parses each
+/// variable into this; the CLI builds it from its options. `Default` is every optional setting
+/// at its default, no system and no table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `SYSTEMS`, parsed ([`parse_systems`]). Exclusive with `secret_id`.
+    pub systems: Option<Vec<System>>,
+    /// `SUOMIFI_SECRET_ID`: the one system's secret, instead of `systems`.
+    pub secret_id: Option<String>,
+    /// `CHECKPOINT_PARAMETER`: the one system's checkpoint (only with `secret_id`).
+    pub checkpoint_parameter: Option<String>,
+    /// `STATE_TABLE` (required: empty is missing).
+    pub state_table: String,
+    /// `ALERT_TOPIC_ARN` (an SNS topic ARN, `arn:...`; empty counts as unset).
+    pub alert_topic_arn: Option<String>,
+    /// `HEARTBEAT_MAX_AGE_MINUTES`, 1 minute to 7 days.
+    pub heartbeat_max_age: Duration,
+    /// `BACKLOG_GRACE_MINUTES`, 1 minute to 7 days.
+    pub backlog_grace: Duration,
+    /// `PASSWORD_MAX_AGE_DAYS`, 1 to 365 days.
+    pub password_max_age: Duration,
+    /// `REMINDER_HOURS`, 1 hour to 30 days.
+    pub reminder: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let th = Thresholds::default();
+        Self {
+            systems: None,
+            secret_id: None,
+            checkpoint_parameter: None,
+            state_table: String::new(),
+            alert_topic_arn: None,
+            heartbeat_max_age: th.heartbeat_max_age,
+            backlog_grace: th.backlog_grace,
+            password_max_age: th.password_max_age,
+            reminder: Duration::hours(DEFAULT_REMINDER_HOURS),
+        }
+    }
+}
+
+/// Most minutes `HEARTBEAT_MAX_AGE_MINUTES` and `BACKLOG_GRACE_MINUTES` allow (a week).
+pub const MAX_MINUTES: u64 = 7 * 24 * 60;
+/// Most days `PASSWORD_MAX_AGE_DAYS` allows: above 365 the warning would come after the
+/// critical limit (DVV: at least once a year).
+pub const MAX_PASSWORD_DAYS: u64 = 365;
+/// Most hours `REMINDER_HOURS` allows (30 days).
+pub const MAX_REMINDER_HOURS: u64 = 30 * 24;
+
+/// `n` units of `unit` as a duration, saturating (a number too large for a duration is out of
+/// every range anyway, and refused as such by [`Config::new`]).
+fn units(n: u64, unit: Duration) -> Duration {
+    i64::try_from(n)
+        .ok()
+        .and_then(|n| n.checked_mul(unit.whole_seconds()))
+        .map(Duration::seconds)
+        .unwrap_or(Duration::MAX)
+}
+
+/// Refuses a duration outside `1..=max` whole `unit`s, naming the setting.
+fn within(
+    name: &'static str,
+    d: Duration,
+    unit: Duration,
+    max: u64,
+    label: &str,
+) -> Result<(), ConfigError> {
+    let n = d.whole_seconds() / unit.whole_seconds();
+    let whole = d.whole_seconds() % unit.whole_seconds() == 0 && d.subsec_nanoseconds() == 0;
+    if whole && n >= 1 && n as u64 <= max {
+        return Ok(());
+    }
+    let shown = if d == Duration::MAX {
+        "too large".to_owned()
+    } else if whole {
+        n.to_string()
+    } else {
+        format!("{d}")
+    };
+    Err(ConfigError::Invalid {
+        name,
+        reason: format!("`{shown}` is outside 1..={max} {label}"),
+    })
+}
+
 impl Config {
-    /// Reads the variables from `env` (the process environment in production, pairs in tests).
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let bounded = |name: &'static str, default: i64, max: i64, unit: &str| {
-            let n = optional_u64(env, name, default as u64)?;
-            match i64::try_from(n) {
-                Ok(n) if (1..=max).contains(&n) => Ok(n),
-                _ => Err(ConfigError::Invalid {
-                    name,
-                    reason: format!("`{n}` is outside 1..={max} {unit}"),
-                }),
-            }
-        };
-        let heartbeat = bounded(
+    /// The validated configuration from typed settings: every check across settings and every
+    /// range is here, so the Lambda (through [`Config::from_env`]) and the CLI refuse the same
+    /// values. An error names the setting by its variable (the CLI names its option instead).
+    pub fn new(settings: Settings) -> Result<Self, ConfigError> {
+        let Settings {
+            systems,
+            secret_id,
+            checkpoint_parameter,
+            state_table,
+            alert_topic_arn,
+            heartbeat_max_age,
+            backlog_grace,
+            password_max_age,
+            reminder,
+        } = settings;
+        let (minute, hour, day) = (Duration::MINUTE, Duration::HOUR, Duration::DAY);
+        within(
             "HEARTBEAT_MAX_AGE_MINUTES",
-            DEFAULT_HEARTBEAT_MAX_AGE_MINUTES,
-            7 * 24 * 60,
+            heartbeat_max_age,
+            minute,
+            MAX_MINUTES,
             "minutes",
         )?;
-        let grace = bounded(
+        within(
             "BACKLOG_GRACE_MINUTES",
-            DEFAULT_BACKLOG_GRACE_MINUTES,
-            7 * 24 * 60,
+            backlog_grace,
+            minute,
+            MAX_MINUTES,
             "minutes",
         )?;
-        // Above 365 the warning would come after the critical limit (DVV: at least once a year).
-        let password = bounded(
+        within(
             "PASSWORD_MAX_AGE_DAYS",
-            DEFAULT_PASSWORD_MAX_AGE_DAYS,
-            365,
+            password_max_age,
+            day,
+            MAX_PASSWORD_DAYS,
             "days",
         )?;
-        let reminder = bounded("REMINDER_HOURS", DEFAULT_REMINDER_HOURS, 30 * 24, "hours")?;
-        let text = |name: &str| env.get(name).map(|v| v.trim().to_owned());
-        let alert_topic_arn = text("ALERT_TOPIC_ARN");
+        within(
+            "REMINDER_HOURS",
+            reminder,
+            hour,
+            MAX_REMINDER_HOURS,
+            "hours",
+        )?;
+        let blank_is_none =
+            |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let alert_topic_arn = blank_is_none(alert_topic_arn);
         if let Some(arn) = &alert_topic_arn
             && !arn.starts_with("arn:")
         {
@@ -107,7 +207,8 @@ impl Config {
                 reason: format!("`{arn}` is not an SNS topic ARN (arn:aws:sns:...)"),
             });
         }
-        let systems = match (env.get("SYSTEMS"), text("SUOMIFI_SECRET_ID")) {
+        let checkpoint_parameter = blank_is_none(checkpoint_parameter);
+        let systems = match (systems, blank_is_none(secret_id)) {
             (Some(_), Some(_)) => {
                 return Err(ConfigError::Invalid {
                     name: "SYSTEMS",
@@ -116,32 +217,76 @@ impl Config {
                         .to_owned(),
                 });
             }
-            (Some(raw), None) => {
-                if text("CHECKPOINT_PARAMETER").is_some() {
+            (Some(systems), None) => {
+                if checkpoint_parameter.is_some() {
                     return Err(ConfigError::Invalid {
                         name: "CHECKPOINT_PARAMETER",
                         reason: "with SYSTEMS, each entry names its own `checkpoint`".to_owned(),
                     });
                 }
-                parse_systems(raw)?
+                validate_systems(systems)?
             }
             (None, Some(secret_id)) => vec![System {
                 name: legacy_name(&secret_id),
                 secret_id,
-                checkpoint_parameter: text("CHECKPOINT_PARAMETER"),
+                checkpoint_parameter,
             }],
             (None, None) => return Err(ConfigError::Missing("SYSTEMS")),
         };
+        let state_table = state_table.trim().to_owned();
+        if state_table.is_empty() {
+            return Err(ConfigError::Missing("STATE_TABLE"));
+        }
         Ok(Self {
             systems,
-            state_table: required(env, "STATE_TABLE")?.trim().to_owned(),
+            state_table,
             alert_topic_arn,
             thresholds: Thresholds {
-                heartbeat_max_age: Duration::minutes(heartbeat),
-                backlog_grace: Duration::minutes(grace),
-                password_max_age: Duration::days(password),
+                heartbeat_max_age,
+                backlog_grace,
+                password_max_age,
             },
-            reminder: Duration::hours(reminder),
+            reminder,
+        })
+    }
+
+    /// Reads the variables from `env` (the process environment in production, pairs in tests):
+    /// each into its typed value (a malformed one is refused here, naming it), then
+    /// [`Config::new`].
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let d = Settings::default();
+        let number = |name: &'static str, default: Duration, unit: Duration| {
+            Ok::<_, ConfigError>(match env.get(name) {
+                None => default,
+                Some(_) => units(optional_u64(env, name, 0)?, unit),
+            })
+        };
+        let heartbeat_max_age = number(
+            "HEARTBEAT_MAX_AGE_MINUTES",
+            d.heartbeat_max_age,
+            Duration::MINUTE,
+        )?;
+        let backlog_grace = number("BACKLOG_GRACE_MINUTES", d.backlog_grace, Duration::MINUTE)?;
+        let password_max_age = number("PASSWORD_MAX_AGE_DAYS", d.password_max_age, Duration::DAY)?;
+        let reminder = number("REMINDER_HOURS", d.reminder, Duration::HOUR)?;
+        let text = |name: &str| env.get(name).map(|v| v.trim().to_owned());
+        let secret_id = text("SUOMIFI_SECRET_ID");
+        // Only parsed alone: with SUOMIFI_SECRET_ID too, `new` refuses the pair, whatever the list.
+        let systems = match (env.get("SYSTEMS"), &secret_id) {
+            (Some(raw), None) => Some(parse_systems(raw)?),
+            (Some(_), Some(_)) => Some(Vec::new()),
+            (None, _) => None,
+        };
+        Self::new(Settings {
+            systems,
+            secret_id,
+            checkpoint_parameter: text("CHECKPOINT_PARAMETER"),
+            state_table: env.get("STATE_TABLE").unwrap_or_default().to_owned(),
+            alert_topic_arn: text("ALERT_TOPIC_ARN"),
+            heartbeat_max_age,
+            backlog_grace,
+            password_max_age,
+            reminder,
         })
     }
 }
@@ -261,35 +406,17 @@ pub fn parse_systems(raw: &str) -> Result<Vec<System>, ConfigError> {
             ));
         }
     };
-    if entries.is_empty() {
-        return Err(invalid("is empty: no system to check".to_owned()));
-    }
-    if entries.len() > MAX_SYSTEMS {
-        return Err(invalid(format!(
-            "has {} systems; at most {MAX_SYSTEMS} fit one run (split them over two stacks)",
-            entries.len()
-        )));
-    }
-    let (mut names, mut secrets, mut checkpoints) =
-        (HashSet::new(), HashSet::new(), HashSet::new());
+    check_count(entries.len())?;
     let mut systems = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
-        let at = |name: Option<&str>, problem: &str| {
-            let label = name.map(|n| format!(" (`{n}`)")).unwrap_or_default();
-            invalid(format!("entry #{}{label}: {problem}", i + 1))
-        };
+        let at = |name: Option<&str>, problem: &str| entry_error(i, name, problem);
         let Value::Object(map) = entry else {
             return Err(at(None, "is not an object"));
         };
         let name = match map.get("name") {
             None | Some(Value::Null) => return Err(at(None, "has no `name`")),
             Some(Value::String(s)) if is_valid_name(s) => s.clone(),
-            Some(_) => {
-                return Err(at(
-                    None,
-                    "`name` must be 1–64 characters of letters, digits, `-`, `_` or `.`",
-                ));
-            }
+            Some(_) => return Err(at(None, NAME_RULE)),
         };
         let n = Some(name.as_str());
         if let Some(key) = map
@@ -309,22 +436,94 @@ pub fn parse_systems(raw: &str) -> Result<Vec<System>, ConfigError> {
         let secret_id = field(map, "secret")?
             .ok_or_else(|| at(n, "has no `secret` (the credentials secret's name or ARN)"))?;
         let checkpoint_parameter = field(map, "checkpoint")?;
-        if !names.insert(name.clone()) {
-            return Err(at(n, "the name is used by an earlier entry too"));
-        }
-        if !secrets.insert(crate::render::secret_label(&secret_id).to_owned()) {
-            return Err(at(n, "`secret` is used by an earlier entry too"));
-        }
-        if let Some(cp) = &checkpoint_parameter
-            && !checkpoints.insert(cp.trim_start_matches('/').to_owned())
-        {
-            return Err(at(n, "`checkpoint` is used by an earlier entry too"));
-        }
         systems.push(System {
             name,
             secret_id,
             checkpoint_parameter,
         });
+    }
+    validate_systems(systems)
+}
+
+/// What a system's name must be.
+const NAME_RULE: &str = "`name` must be 1–64 characters of letters, digits, `-`, `_` or `.`";
+
+/// The error of entry `i` (from 0) of `SYSTEMS`, named when it has a name.
+fn entry_error(i: usize, name: Option<&str>, problem: &str) -> ConfigError {
+    let label = name.map(|n| format!(" (`{n}`)")).unwrap_or_default();
+    ConfigError::Invalid {
+        name: "SYSTEMS",
+        reason: format!("entry #{}{label}: {problem}", i + 1),
+    }
+}
+
+/// Refuses an empty list and one longer than [`MAX_SYSTEMS`].
+fn check_count(n: usize) -> Result<(), ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: "SYSTEMS",
+        reason,
+    };
+    if n == 0 {
+        return Err(invalid("is empty: no system to check".to_owned()));
+    }
+    if n > MAX_SYSTEMS {
+        return Err(invalid(format!(
+            "has {n} systems; at most {MAX_SYSTEMS} fit one run (split them over two stacks)"
+        )));
+    }
+    Ok(())
+}
+
+/// The checks over a whole list of systems, however it was built: not empty, at most
+/// [`MAX_SYSTEMS`], every name valid, and names, secrets and checkpoints each unique (a secret
+/// by its name, a checkpoint without its leading `/`). [`parse_systems`] ends with it, and
+/// [`Config::new`] applies it to a list given as values.
+pub fn validate_systems(systems: Vec<System>) -> Result<Vec<System>, ConfigError> {
+    check_count(systems.len())?;
+    let (mut names, mut secrets, mut checkpoints) =
+        (HashSet::new(), HashSet::new(), HashSet::new());
+    for (i, system) in systems.iter().enumerate() {
+        let n = Some(system.name.as_str());
+        if !is_valid_name(&system.name) {
+            return Err(entry_error(i, None, NAME_RULE));
+        }
+        if system.secret_id.trim().is_empty() {
+            return Err(entry_error(
+                i,
+                n,
+                "has no `secret` (the credentials secret's name or ARN)",
+            ));
+        }
+        if system
+            .checkpoint_parameter
+            .as_ref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            return Err(entry_error(i, n, "`checkpoint` must be a non-empty string"));
+        }
+        if !names.insert(system.name.as_str()) {
+            return Err(entry_error(
+                i,
+                n,
+                "the name is used by an earlier entry too",
+            ));
+        }
+        if !secrets.insert(crate::render::secret_label(&system.secret_id)) {
+            return Err(entry_error(
+                i,
+                n,
+                "`secret` is used by an earlier entry too",
+            ));
+        }
+        if let Some(cp) = &system.checkpoint_parameter
+            && !checkpoints.insert(cp.trim_start_matches('/'))
+        {
+            return Err(entry_error(
+                i,
+                n,
+                "`checkpoint` is used by an earlier entry too",
+            ));
+        }
     }
     Ok(systems)
 }
@@ -617,5 +816,159 @@ mod tests {
         assert!(err.to_string().contains("unknown key `owners`"), "{err}");
         let err = parse(r#"{"secrets":[]}"#).unwrap_err();
         assert!(err.to_string().contains("is empty"), "{err}");
+    }
+
+    fn system(name: &str, secret: &str, checkpoint: Option<&str>) -> System {
+        System {
+            name: name.into(),
+            secret_id: secret.into(),
+            checkpoint_parameter: checkpoint.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn the_typed_constructor_builds_what_from_env_builds() {
+        let systems = vec![system("edu", "suomifi/edu", Some("/edu/cp"))];
+        let typed = Config::new(Settings {
+            systems: Some(systems.clone()),
+            state_table: " t ".into(),
+            alert_topic_arn: Some("arn:aws:sns:eu-north-1:123456789012:alerts".into()),
+            heartbeat_max_age: Duration::minutes(45),
+            reminder: Duration::hours(6),
+            ..Settings::default()
+        })
+        .unwrap();
+        let parsed = Config::from_env(&env(&[
+            ("STATE_TABLE", "t"),
+            (
+                "SYSTEMS",
+                r#"[{"name": "edu", "secret": "suomifi/edu", "checkpoint": "/edu/cp"}]"#,
+            ),
+            (
+                "ALERT_TOPIC_ARN",
+                "arn:aws:sns:eu-north-1:123456789012:alerts",
+            ),
+            ("HEARTBEAT_MAX_AGE_MINUTES", "45"),
+            ("REMINDER_HOURS", "6"),
+        ]))
+        .unwrap();
+        assert_eq!(typed, parsed);
+        let one = Config::new(Settings {
+            secret_id: Some("suomifi/api".into()),
+            state_table: "t".into(),
+            ..Settings::default()
+        })
+        .unwrap();
+        assert_eq!(one, Config::from_env(&env(MINIMAL)).unwrap());
+    }
+
+    #[test]
+    fn the_typed_constructor_refuses_what_from_env_refuses() {
+        let base = || Settings {
+            secret_id: Some("s".into()),
+            state_table: "t".into(),
+            ..Settings::default()
+        };
+        let name_of = |s: Settings| match Config::new(s).unwrap_err() {
+            ConfigError::Invalid { name, .. } | ConfigError::Missing(name) => name,
+        };
+        assert_eq!(
+            name_of(Settings {
+                heartbeat_max_age: Duration::ZERO,
+                ..base()
+            }),
+            "HEARTBEAT_MAX_AGE_MINUTES"
+        );
+        assert_eq!(
+            name_of(Settings {
+                backlog_grace: Duration::minutes(MAX_MINUTES as i64 + 1),
+                ..base()
+            }),
+            "BACKLOG_GRACE_MINUTES"
+        );
+        assert_eq!(
+            name_of(Settings {
+                password_max_age: Duration::days(366),
+                ..base()
+            }),
+            "PASSWORD_MAX_AGE_DAYS"
+        );
+        assert_eq!(
+            name_of(Settings {
+                reminder: Duration::minutes(90),
+                ..base()
+            }),
+            "REMINDER_HOURS"
+        );
+        assert_eq!(
+            name_of(Settings {
+                alert_topic_arn: Some("alerts".into()),
+                ..base()
+            }),
+            "ALERT_TOPIC_ARN"
+        );
+        assert_eq!(
+            name_of(Settings {
+                state_table: "  ".into(),
+                ..base()
+            }),
+            "STATE_TABLE"
+        );
+        assert_eq!(
+            name_of(Settings {
+                secret_id: None,
+                ..base()
+            }),
+            "SYSTEMS"
+        );
+        let list = Some(vec![system("a", "s", None)]);
+        assert_eq!(
+            name_of(Settings {
+                systems: list.clone(),
+                ..base()
+            }),
+            "SYSTEMS"
+        );
+        assert_eq!(
+            name_of(Settings {
+                systems: list,
+                secret_id: None,
+                checkpoint_parameter: Some("/c".into()),
+                ..base()
+            }),
+            "CHECKPOINT_PARAMETER"
+        );
+        // A list given as values gets the same checks as a parsed one.
+        for (systems, expected) in [
+            (vec![], "is empty"),
+            (vec![system("a b", "s", None)], "entry #1: `name` must be"),
+            (
+                vec![system("a", "s1", None), system("a", "s2", None)],
+                "entry #2 (`a`): the name is used",
+            ),
+            (
+                vec![system("a", "s1", Some("/c")), system("b", "s2", Some("c"))],
+                "entry #2 (`b`): `checkpoint` is used",
+            ),
+        ] {
+            let err = Config::new(Settings {
+                systems: Some(systems),
+                secret_id: None,
+                ..base()
+            })
+            .unwrap_err();
+            assert!(err.to_string().contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_number_too_large_for_a_duration_is_out_of_range_not_a_panic() {
+        let mut pairs = MINIMAL.to_vec();
+        pairs.push(("REMINDER_HOURS", "18446744073709551615"));
+        let err = Config::from_env(&env(&pairs)).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Invalid { name: "REMINDER_HOURS", reason } if reason.contains("outside")),
+            "{err:?}"
+        );
     }
 }

@@ -39,8 +39,108 @@ pub struct Config {
     pub osv_timeout: Duration,
 }
 
+/// Every setting as a typed value: what [`Config::new`] validates into a [`Config`].
+/// [`Config::from_env`] parses each variable into this; the CLI builds it from its options.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `OSV_API_URL`, parsed ([`ApiBase::parse`]).
+    pub osv_api: ApiBase,
+    /// `STATE_TABLE` (required: empty is missing).
+    pub state_table: String,
+    /// `ALERT_TOPIC_ARN`; empty counts as unset.
+    pub alert_topic_arn: Option<String>,
+    /// `REMINDER_HOURS`: whole hours, 1 to 8760.
+    pub reminder: time::Duration,
+    /// The shipped deadlines with `DEADLINES` applied ([`deadlines::with_overrides`]).
+    pub deadlines: Vec<Deadline>,
+    /// `DEADLINE_NOTICE_DAYS`, 1 to 3650.
+    pub deadline_notice_days: i64,
+    /// `UNKNOWN_AFTER_RUNS`, 1 to 100.
+    pub unknown_after_runs: u32,
+    /// `OSV_TIMEOUT_SECONDS`: whole seconds, 1 to 300.
+    pub osv_timeout: Duration,
+}
+
+impl Settings {
+    /// `state_table` with every other setting at its default (OSV's public API, the shipped
+    /// deadlines).
+    pub fn new(state_table: impl Into<String>) -> Self {
+        Self {
+            osv_api: ApiBase::parse(DEFAULT_OSV_API_URL).expect("the default OSV URL is https"),
+            state_table: state_table.into(),
+            alert_topic_arn: None,
+            reminder: time::Duration::hours(DEFAULT_REMINDER_HOURS as i64),
+            deadlines: deadlines::shipped(),
+            deadline_notice_days: DEFAULT_DEADLINE_NOTICE_DAYS as i64,
+            unknown_after_runs: DEFAULT_UNKNOWN_AFTER_RUNS as u32,
+            osv_timeout: Duration::from_secs(DEFAULT_OSV_TIMEOUT_SECONDS),
+        }
+    }
+}
+
+/// Range of `REMINDER_HOURS` (up to a year).
+pub const REMINDER_HOURS_RANGE: std::ops::RangeInclusive<u64> = 1..=8760;
+/// Range of `DEADLINE_NOTICE_DAYS` (up to ten years).
+pub const DEADLINE_NOTICE_DAYS_RANGE: std::ops::RangeInclusive<u64> = 1..=3650;
+/// Range of `UNKNOWN_AFTER_RUNS`.
+pub const UNKNOWN_AFTER_RUNS_RANGE: std::ops::RangeInclusive<u64> = 1..=100;
+/// Range of `OSV_TIMEOUT_SECONDS`.
+pub const OSV_TIMEOUT_SECONDS_RANGE: std::ops::RangeInclusive<u64> = 1..=300;
+
 impl Config {
-    /// From the environment:
+    /// The validated configuration from typed settings: the table and every range are checked
+    /// here, so the Lambda (through [`Config::from_env`]) and the CLI refuse the same values. An
+    /// error names the setting by its variable (the CLI names its option instead).
+    pub fn new(settings: Settings) -> Result<Self, ConfigError> {
+        let Settings {
+            osv_api,
+            state_table,
+            alert_topic_arn,
+            reminder,
+            deadlines,
+            deadline_notice_days,
+            unknown_after_runs,
+            osv_timeout,
+        } = settings;
+        if state_table.trim().is_empty() {
+            return Err(ConfigError::Missing("STATE_TABLE"));
+        }
+        let hours = (reminder.whole_seconds() % 3600 == 0 && reminder.subsec_nanoseconds() == 0)
+            .then(|| u64::try_from(reminder.whole_hours()).ok())
+            .flatten();
+        within("REMINDER_HOURS", hours, &reminder, REMINDER_HOURS_RANGE)?;
+        within(
+            "DEADLINE_NOTICE_DAYS",
+            u64::try_from(deadline_notice_days).ok(),
+            &deadline_notice_days,
+            DEADLINE_NOTICE_DAYS_RANGE,
+        )?;
+        within(
+            "UNKNOWN_AFTER_RUNS",
+            Some(unknown_after_runs.into()),
+            &unknown_after_runs,
+            UNKNOWN_AFTER_RUNS_RANGE,
+        )?;
+        let secs = (osv_timeout.subsec_nanos() == 0).then_some(osv_timeout.as_secs());
+        within(
+            "OSV_TIMEOUT_SECONDS",
+            secs,
+            &format_args!("{osv_timeout:?}"),
+            OSV_TIMEOUT_SECONDS_RANGE,
+        )?;
+        Ok(Self {
+            osv_api,
+            state_table,
+            alert_topic_arn: alert_topic_arn.filter(|v| !v.trim().is_empty()),
+            reminder,
+            deadlines,
+            deadline_notice_days,
+            unknown_after_runs,
+            osv_timeout,
+        })
+    }
+
+    /// From the environment, each variable parsed into its typed value, then [`Config::new`]:
     /// - `OSV_API_URL` (default [`DEFAULT_OSV_API_URL`]);
     /// - `STATE_TABLE` (required), `ALERT_TOPIC_ARN` (optional);
     /// - `REMINDER_HOURS` (1-8760, default [`DEFAULT_REMINDER_HOURS`]);
@@ -64,53 +164,45 @@ impl Config {
                 })?
             }
         };
-        Ok(Self {
+        let state_table = required(env, "STATE_TABLE")?.to_owned();
+        // Out of the target type's range is out of the setting's range: saturate, `new` refuses.
+        let reminder = optional_u64(env, "REMINDER_HOURS", DEFAULT_REMINDER_HOURS)?;
+        let notice = optional_u64(env, "DEADLINE_NOTICE_DAYS", DEFAULT_DEADLINE_NOTICE_DAYS)?;
+        let runs = optional_u64(env, "UNKNOWN_AFTER_RUNS", DEFAULT_UNKNOWN_AFTER_RUNS)?;
+        let timeout = optional_u64(env, "OSV_TIMEOUT_SECONDS", DEFAULT_OSV_TIMEOUT_SECONDS)?;
+        Self::new(Settings {
             osv_api,
-            state_table: required(env, "STATE_TABLE")?.to_owned(),
+            state_table,
             alert_topic_arn: env.get("ALERT_TOPIC_ARN").map(str::to_owned),
-            reminder: time::Duration::hours(bounded(
-                env,
-                "REMINDER_HOURS",
-                DEFAULT_REMINDER_HOURS,
-                1..=8760,
-            )? as i64),
+            reminder: i64::try_from(reminder)
+                .ok()
+                .and_then(|h| h.checked_mul(3600))
+                .map_or(time::Duration::MAX, time::Duration::seconds),
             deadlines,
-            deadline_notice_days: bounded(
-                env,
-                "DEADLINE_NOTICE_DAYS",
-                DEFAULT_DEADLINE_NOTICE_DAYS,
-                1..=3650,
-            )? as i64,
-            unknown_after_runs: bounded(
-                env,
-                "UNKNOWN_AFTER_RUNS",
-                DEFAULT_UNKNOWN_AFTER_RUNS,
-                1..=100,
-            )? as u32,
-            osv_timeout: Duration::from_secs(bounded(
-                env,
-                "OSV_TIMEOUT_SECONDS",
-                DEFAULT_OSV_TIMEOUT_SECONDS,
-                1..=300,
-            )?),
+            deadline_notice_days: i64::try_from(notice).unwrap_or(i64::MAX),
+            unknown_after_runs: u32::try_from(runs).unwrap_or(u32::MAX),
+            osv_timeout: Duration::from_secs(timeout),
         })
     }
 }
 
-fn bounded(
-    env: &Env,
+/// Refuses `n` (shown as `shown`) outside `range`, naming the setting.
+fn within(
     name: &'static str,
-    default: u64,
+    n: Option<u64>,
+    shown: &dyn std::fmt::Display,
     range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, ConfigError> {
-    let v = optional_u64(env, name, default)?;
-    if range.contains(&v) {
-        Ok(v)
-    } else {
-        Err(ConfigError::Invalid {
+) -> Result<(), ConfigError> {
+    match n {
+        Some(n) if range.contains(&n) => Ok(()),
+        Some(n) => Err(ConfigError::Invalid {
             name,
-            reason: format!("{v} is outside {}-{}", range.start(), range.end()),
-        })
+            reason: format!("{n} is outside {}-{}", range.start(), range.end()),
+        }),
+        None => Err(ConfigError::Invalid {
+            name,
+            reason: format!("{shown} is outside {}-{}", range.start(), range.end()),
+        }),
     }
 }
 
@@ -172,5 +264,73 @@ mod tests {
                 "{name}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn the_typed_constructor_builds_and_refuses_what_from_env_does() {
+        let typed = Config::new(Settings {
+            osv_api: ApiBase::parse("http://127.0.0.1:8080").unwrap(),
+            unknown_after_runs: 3,
+            ..Settings::new("t")
+        })
+        .unwrap();
+        let parsed = Config::from_env(&env(&[
+            ("STATE_TABLE", "t"),
+            ("OSV_API_URL", "http://127.0.0.1:8080"),
+            ("UNKNOWN_AFTER_RUNS", "3"),
+        ]))
+        .unwrap();
+        assert_eq!(format!("{typed:?}"), format!("{parsed:?}"));
+        let name_of = |s: Settings| match Config::new(s).unwrap_err() {
+            ConfigError::Invalid { name, .. } | ConfigError::Missing(name) => name,
+        };
+        assert_eq!(name_of(Settings::new(" ")), "STATE_TABLE");
+        for (settings, name) in [
+            (
+                Settings {
+                    reminder: time::Duration::minutes(30),
+                    ..Settings::new("t")
+                },
+                "REMINDER_HOURS",
+            ),
+            (
+                Settings {
+                    deadline_notice_days: 0,
+                    ..Settings::new("t")
+                },
+                "DEADLINE_NOTICE_DAYS",
+            ),
+            (
+                Settings {
+                    unknown_after_runs: 101,
+                    ..Settings::new("t")
+                },
+                "UNKNOWN_AFTER_RUNS",
+            ),
+            (
+                Settings {
+                    osv_timeout: Duration::ZERO,
+                    ..Settings::new("t")
+                },
+                "OSV_TIMEOUT_SECONDS",
+            ),
+        ] {
+            assert_eq!(name_of(settings), name);
+        }
+        let huge = Config::from_env(&env(&[
+            ("STATE_TABLE", "t"),
+            ("REMINDER_HOURS", "18446744073709551615"),
+        ]))
+        .unwrap_err();
+        assert!(
+            matches!(
+                huge,
+                ConfigError::Invalid {
+                    name: "REMINDER_HOURS",
+                    ..
+                }
+            ),
+            "{huge}"
+        );
     }
 }
