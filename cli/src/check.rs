@@ -290,12 +290,11 @@ pub async fn run_retrieval(
 
 /// The certificate check's configuration, validated by its own constructor.
 fn certificates_config(args: &CertificatesArgs) -> Result<check_certificates::Config, CliError> {
-    use check_certificates::config::Settings;
-    let d = Settings::new(
+    let d = check_certificates::Config::defaults(
         args.cert_targets.0.clone(),
         args.state_table.as_deref().unwrap_or(NO_TABLE),
     );
-    check_certificates::Config::new(Settings {
+    check_certificates::Config {
         alert_topic_arn: args.alert_topic_arn.clone(),
         thresholds: args.threshold_days.clone().unwrap_or(d.thresholds.clone()),
         reminder: args
@@ -308,7 +307,8 @@ fn certificates_config(args: &CertificatesArgs) -> Result<check_certificates::Co
             .probe_concurrency
             .map_or(d.concurrency, |n| usize::try_from(n).unwrap_or(usize::MAX)),
         ..d
-    })
+    }
+    .validated()
     .map_err(option_error::<CertificatesArgs>)
 }
 
@@ -532,7 +532,7 @@ fn updates_list(args: &UpdatesArgs) -> Result<check_updates::deps::DependencyLis
 pub async fn updates(args: UpdatesArgs, style: &Style) -> CliResult {
     let deps = updates_list(&args)?;
     let mut settings =
-        check_updates::config::Settings::new(args.state_table.as_deref().unwrap_or(NO_TABLE));
+        check_updates::Config::defaults(args.state_table.as_deref().unwrap_or(NO_TABLE));
     // Parsed here, not by clap: clap's error would echo the URL, credentials and all.
     if let Some(url) = &args.osv_api_url {
         settings.osv_api = suomifi_shared::suomifi::ApiBase::parse(url)
@@ -542,7 +542,7 @@ pub async fn updates(args: UpdatesArgs, style: &Style) -> CliResult {
         settings.deadlines = list.0.clone();
     }
     settings.alert_topic_arn = args.alert_topic_arn.clone();
-    let config = check_updates::Config::new(settings).map_err(option_error::<UpdatesArgs>)?;
+    let config = settings.validated().map_err(option_error::<UpdatesArgs>)?;
     let osv = check_updates::osv::HttpOsv::new(
         config.osv_api.clone(),
         config.osv_timeout,

@@ -294,17 +294,18 @@ pub async fn run(args: StatusArgs, style: &Style) -> CliResult {
     };
     text.push_str(&format!("\n{}\n", style.heading("Certificates")));
     if let Some(targets) = &args.cert_targets {
-        let settings = check_certificates::config::Settings::new(
+        let settings = check_certificates::Config::defaults(
             targets.0.clone(),
             args.state_table.as_deref().unwrap_or("-"),
         );
-        let config = check_certificates::Config::new(check_certificates::config::Settings {
+        let config = check_certificates::Config {
             thresholds: args
                 .threshold_days
                 .clone()
                 .unwrap_or(settings.thresholds.clone()),
             ..settings
-        })
+        }
+        .validated()
         .map_err(option_error::<StatusArgs>)?;
         let (store, notifier) = adapters(&sdk, args.state_table.as_deref(), None, true)?;
         let outcome = run_certificates(&sdk, config, store, notifier).await;

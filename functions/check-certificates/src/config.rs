@@ -34,29 +34,10 @@ pub struct Config {
     pub concurrency: usize,
 }
 
-/// Every setting as a typed value: what [`Config::new`] validates into a [`Config`].
-/// [`Config::from_env`] parses each variable into this; the CLI builds it from its options.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
-    /// `CERT_TARGETS`, parsed ([`parse_targets`]).
-    pub targets: Vec<Target>,
-    /// `STATE_TABLE` (required: empty is missing).
-    pub state_table: String,
-    /// `ALERT_TOPIC_ARN`; empty counts as unset.
-    pub alert_topic_arn: Option<String>,
-    /// `THRESHOLD_DAYS`, parsed ([`Thresholds::parse`]).
-    pub thresholds: Thresholds,
-    /// `REMINDER_HOURS`: whole hours, 1 to 720.
-    pub reminder: time::Duration,
-    /// `PROBE_TIMEOUT_SECONDS`: whole seconds, 1 to 300.
-    pub probe_timeout: Duration,
-    /// `PROBE_CONCURRENCY`: 1 to 256.
-    pub concurrency: usize,
-}
-
-impl Settings {
-    /// `targets` and `state_table` with every other setting at its default.
-    pub fn new(targets: Vec<Target>, state_table: impl Into<String>) -> Self {
+impl Config {
+    /// `targets` and `state_table` with every other setting at its default — not yet validated:
+    /// change what you need, then [`Config::validated`].
+    pub fn defaults(targets: Vec<Target>, state_table: impl Into<String>) -> Self {
         Self {
             targets,
             state_table: state_table.into(),
@@ -95,11 +76,12 @@ fn whole(seconds: i64, nanos: i64, unit: i64) -> Option<u64> {
 }
 
 impl Config {
-    /// The validated configuration from typed settings: every check across settings and every
-    /// range is here, so the Lambda (through [`Config::from_env`]) and the CLI refuse the same
-    /// values. An error names the setting by its variable (the CLI names its option instead).
-    pub fn new(settings: Settings) -> Result<Self, ConfigError> {
-        let Settings {
+    /// This configuration validated (and tidied: table trimmed, an empty topic unset): every
+    /// check across settings and every range is here, so the Lambda (through
+    /// [`Config::from_env`]) and the CLI refuse the same values. An error names the setting by
+    /// its variable (the CLI names its option instead).
+    pub fn validated(self) -> Result<Self, ConfigError> {
+        let Self {
             targets,
             state_table,
             alert_topic_arn,
@@ -107,7 +89,7 @@ impl Config {
             reminder,
             probe_timeout,
             concurrency,
-        } = settings;
+        } = self;
         if targets.is_empty() {
             return Err(ConfigError::Invalid {
                 name: "CERT_TARGETS",
@@ -158,7 +140,7 @@ impl Config {
     }
 
     /// From the environment (see `main.rs` for every variable): each variable parsed into its
-    /// typed value, then [`Config::new`]. A malformed `CERT_TARGETS` or `THRESHOLD_DAYS` is
+    /// typed value, then [`Config::validated`]. A malformed `CERT_TARGETS` or `THRESHOLD_DAYS` is
     /// [`ConfigError::Invalid`] naming the variable, with the entry and field at fault in the
     /// reason.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
@@ -176,7 +158,7 @@ impl Config {
             })?,
             None => Thresholds::default(),
         };
-        let d = Settings::new(Vec::new(), "");
+        let d = Config::defaults(Vec::new(), "");
         // A number, or the range error with the text as written (a number too large for the
         // setting's type saturates, and is out of its range too).
         let number = |name: &'static str, max: u64| -> Result<Option<u64>, ConfigError> {
@@ -199,7 +181,7 @@ impl Config {
             .map_or(d.probe_timeout, Duration::from_secs);
         let concurrency = number("PROBE_CONCURRENCY", MAX_PROBE_CONCURRENCY)?
             .map_or(d.concurrency, |n| usize::try_from(n).unwrap_or(usize::MAX));
-        Self::new(Settings {
+        Self {
             targets,
             state_table,
             alert_topic_arn,
@@ -207,7 +189,8 @@ impl Config {
             reminder,
             probe_timeout,
             concurrency,
-        })
+        }
+        .validated()
     }
 }
 
@@ -290,12 +273,13 @@ mod tests {
     fn the_typed_constructor_builds_and_refuses_what_from_env_does() {
         let targets =
             parse_targets(r#"[{"name":"api","tls":"api.messages.suomi.fi:443"}]"#).unwrap();
-        let typed = Config::new(Settings {
+        let typed = Config {
             alert_topic_arn: Some(" arn:aws:sns:eu-north-1:1:a ".into()),
             thresholds: Thresholds::parse("30,7").unwrap(),
             probe_timeout: Duration::from_secs(5),
-            ..Settings::new(targets.clone(), "t")
-        })
+            ..Config::defaults(targets.clone(), "t")
+        }
+        .validated()
         .unwrap();
         let parsed = Config::from_env(&env(&[
             (
@@ -309,36 +293,39 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(typed, parsed);
-        let name_of = |s: Settings| match Config::new(s).unwrap_err() {
+        let name_of = |c: Config| match c.validated().unwrap_err() {
             ConfigError::Invalid { name, .. } | ConfigError::Missing(name) => name,
         };
-        let base = || Settings::new(targets.clone(), "t");
-        assert_eq!(name_of(Settings::new(Vec::new(), "t")), "CERT_TARGETS");
-        assert_eq!(name_of(Settings::new(targets.clone(), " ")), "STATE_TABLE");
+        let base = || Config::defaults(targets.clone(), "t");
+        assert_eq!(name_of(Config::defaults(Vec::new(), "t")), "CERT_TARGETS");
+        assert_eq!(
+            name_of(Config::defaults(targets.clone(), " ")),
+            "STATE_TABLE"
+        );
         for (settings, name) in [
             (
-                Settings {
+                Config {
                     reminder: time::Duration::ZERO,
                     ..base()
                 },
                 "REMINDER_HOURS",
             ),
             (
-                Settings {
+                Config {
                     reminder: time::Duration::minutes(90),
                     ..base()
                 },
                 "REMINDER_HOURS",
             ),
             (
-                Settings {
+                Config {
                     probe_timeout: Duration::from_secs(301),
                     ..base()
                 },
                 "PROBE_TIMEOUT_SECONDS",
             ),
             (
-                Settings {
+                Config {
                     concurrency: 257,
                     ..base()
                 },

@@ -39,32 +39,10 @@ pub struct Config {
     pub osv_timeout: Duration,
 }
 
-/// Every setting as a typed value: what [`Config::new`] validates into a [`Config`].
-/// [`Config::from_env`] parses each variable into this; the CLI builds it from its options.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// `OSV_API_URL`, parsed ([`ApiBase::parse`]).
-    pub osv_api: ApiBase,
-    /// `STATE_TABLE` (required: empty is missing).
-    pub state_table: String,
-    /// `ALERT_TOPIC_ARN`; empty counts as unset.
-    pub alert_topic_arn: Option<String>,
-    /// `REMINDER_HOURS`: whole hours, 1 to 8760.
-    pub reminder: time::Duration,
-    /// The shipped deadlines with `DEADLINES` applied ([`deadlines::with_overrides`]).
-    pub deadlines: Vec<Deadline>,
-    /// `DEADLINE_NOTICE_DAYS`, 1 to 3650.
-    pub deadline_notice_days: i64,
-    /// `UNKNOWN_AFTER_RUNS`, 1 to 100.
-    pub unknown_after_runs: u32,
-    /// `OSV_TIMEOUT_SECONDS`: whole seconds, 1 to 300.
-    pub osv_timeout: Duration,
-}
-
-impl Settings {
+impl Config {
     /// `state_table` with every other setting at its default (OSV's public API, the shipped
-    /// deadlines).
-    pub fn new(state_table: impl Into<String>) -> Self {
+    /// deadlines) — not yet validated: change what you need, then [`Config::validated`].
+    pub fn defaults(state_table: impl Into<String>) -> Self {
         Self {
             osv_api: ApiBase::parse(DEFAULT_OSV_API_URL).expect("the default OSV URL is https"),
             state_table: state_table.into(),
@@ -91,8 +69,8 @@ impl Config {
     /// The validated configuration from typed settings: the table and every range are checked
     /// here, so the Lambda (through [`Config::from_env`]) and the CLI refuse the same values. An
     /// error names the setting by its variable (the CLI names its option instead).
-    pub fn new(settings: Settings) -> Result<Self, ConfigError> {
-        let Settings {
+    pub fn validated(self) -> Result<Self, ConfigError> {
+        let Self {
             osv_api,
             state_table,
             alert_topic_arn,
@@ -101,7 +79,7 @@ impl Config {
             deadline_notice_days,
             unknown_after_runs,
             osv_timeout,
-        } = settings;
+        } = self;
         if state_table.trim().is_empty() {
             return Err(ConfigError::Missing("STATE_TABLE"));
         }
@@ -140,7 +118,7 @@ impl Config {
         })
     }
 
-    /// From the environment, each variable parsed into its typed value, then [`Config::new`]:
+    /// From the environment, each variable parsed into its typed value, then [`Config::validated`]:
     /// - `OSV_API_URL` (default [`DEFAULT_OSV_API_URL`]);
     /// - `STATE_TABLE` (required), `ALERT_TOPIC_ARN` (optional);
     /// - `REMINDER_HOURS` (1-8760, default [`DEFAULT_REMINDER_HOURS`]);
@@ -170,7 +148,7 @@ impl Config {
         let notice = optional_u64(env, "DEADLINE_NOTICE_DAYS", DEFAULT_DEADLINE_NOTICE_DAYS)?;
         let runs = optional_u64(env, "UNKNOWN_AFTER_RUNS", DEFAULT_UNKNOWN_AFTER_RUNS)?;
         let timeout = optional_u64(env, "OSV_TIMEOUT_SECONDS", DEFAULT_OSV_TIMEOUT_SECONDS)?;
-        Self::new(Settings {
+        Self {
             osv_api,
             state_table,
             alert_topic_arn: env.get("ALERT_TOPIC_ARN").map(str::to_owned),
@@ -182,7 +160,8 @@ impl Config {
             deadline_notice_days: i64::try_from(notice).unwrap_or(i64::MAX),
             unknown_after_runs: u32::try_from(runs).unwrap_or(u32::MAX),
             osv_timeout: Duration::from_secs(timeout),
-        })
+        }
+        .validated()
     }
 }
 
@@ -268,11 +247,12 @@ mod tests {
 
     #[test]
     fn the_typed_constructor_builds_and_refuses_what_from_env_does() {
-        let typed = Config::new(Settings {
+        let typed = Config {
             osv_api: ApiBase::parse("http://127.0.0.1:8080").unwrap(),
             unknown_after_runs: 3,
-            ..Settings::new("t")
-        })
+            ..Config::defaults("t")
+        }
+        .validated()
         .unwrap();
         let parsed = Config::from_env(&env(&[
             ("STATE_TABLE", "t"),
@@ -281,36 +261,36 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(format!("{typed:?}"), format!("{parsed:?}"));
-        let name_of = |s: Settings| match Config::new(s).unwrap_err() {
+        let name_of = |c: Config| match c.validated().unwrap_err() {
             ConfigError::Invalid { name, .. } | ConfigError::Missing(name) => name,
         };
-        assert_eq!(name_of(Settings::new(" ")), "STATE_TABLE");
+        assert_eq!(name_of(Config::defaults(" ")), "STATE_TABLE");
         for (settings, name) in [
             (
-                Settings {
+                Config {
                     reminder: time::Duration::minutes(30),
-                    ..Settings::new("t")
+                    ..Config::defaults("t")
                 },
                 "REMINDER_HOURS",
             ),
             (
-                Settings {
+                Config {
                     deadline_notice_days: 0,
-                    ..Settings::new("t")
+                    ..Config::defaults("t")
                 },
                 "DEADLINE_NOTICE_DAYS",
             ),
             (
-                Settings {
+                Config {
                     unknown_after_runs: 101,
-                    ..Settings::new("t")
+                    ..Config::defaults("t")
                 },
                 "UNKNOWN_AFTER_RUNS",
             ),
             (
-                Settings {
+                Config {
                     osv_timeout: Duration::ZERO,
-                    ..Settings::new("t")
+                    ..Config::defaults("t")
                 },
                 "OSV_TIMEOUT_SECONDS",
             ),
