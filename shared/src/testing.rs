@@ -57,21 +57,22 @@ pub enum FakeEndpoint {
     Events,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct SuomifiState {
     username: String,
-    password: String,
+    /// A `Password`, so a test that prints the fake prints `***`.
+    password: Password,
     /// The feed; a continuation token is `pos-N`, the index of the next event.
     events: Vec<Event>,
-    page_size: usize,
-    tokens: Vec<String>,
+    tokens: Vec<AccessToken>,
     failures: HashMap<FakeEndpoint, VecDeque<ApiError>>,
-    /// The next change is applied, then answered with a timeout (a lost response).
-    lose_next_change: bool,
     calls: HashMap<FakeEndpoint, usize>,
     /// API bases the calls went to.
     bases: Vec<String>,
 }
+
+/// Events per page of [`FakeSuomifi`], as Suomi.fi's largest page.
+const PAGE_SIZE: usize = 1000;
 
 /// An in-memory Suomi.fi for unit tests: one account, one event feed, injected failures. For the
 /// HTTP behaviour (status codes, retries, the OpenAPI shape) use the sandbox instead.
@@ -81,14 +82,17 @@ pub struct FakeSuomifi {
 }
 
 impl FakeSuomifi {
-    /// An account `username` / `password` with an empty feed, pages of 1,000 events.
+    /// An account `username` / `password` with an empty feed.
     pub fn new(username: &str, password: &str) -> Self {
         Self {
             state: Arc::new(Mutex::new(SuomifiState {
                 username: username.to_owned(),
-                password: password.to_owned(),
-                page_size: 1000,
-                ..SuomifiState::default()
+                password: Password::new(password),
+                events: Vec::new(),
+                tokens: Vec::new(),
+                failures: HashMap::new(),
+                calls: HashMap::new(),
+                bases: Vec::new(),
             })),
         }
     }
@@ -97,29 +101,14 @@ impl FakeSuomifi {
         f(&mut self.state.lock().expect("fake Suomi.fi lock"))
     }
 
-    /// The password Suomi.fi accepts now.
-    pub fn password(&self) -> String {
-        self.with(|s| s.password.clone())
-    }
-
     /// Sets the password Suomi.fi accepts (a change made elsewhere).
     pub fn set_password(&self, password: &str) {
-        self.with(|s| s.password = password.to_owned());
-    }
-
-    /// At most `n` events per page.
-    pub fn set_page_size(&self, n: usize) {
-        self.with(|s| s.page_size = n.max(1));
-    }
-
-    /// Appends an event to the feed.
-    pub fn push_event(&self, event: Event) {
-        self.with(|s| s.events.push(event));
+        self.with(|s| s.password = Password::new(password));
     }
 
     /// Appends a `type` event about message `id` of `service` at `at`.
     pub fn push(&self, event_type: EventType, service: &str, at: OffsetDateTime, id: i64) {
-        self.push_event(Event {
+        let event = Event {
             event_time: at,
             event_type,
             metadata: EventMetadata {
@@ -127,7 +116,8 @@ impl FakeSuomifi {
                 service_id: Some(service.to_owned()),
                 external_id: None,
             },
-        });
+        };
+        self.with(|s| s.events.push(event));
     }
 
     /// The token a reader that read the whole feed now would resume from.
@@ -138,11 +128,6 @@ impl FakeSuomifi {
     /// The next call of `endpoint` fails with `error` (queued: call again for more).
     pub fn fail_next(&self, endpoint: FakeEndpoint, error: ApiError) {
         self.with(|s| s.failures.entry(endpoint).or_default().push_back(error));
-    }
-
-    /// The next password change is applied and then answered with a timeout.
-    pub fn lose_next_change_response(&self) {
-        self.with(|s| s.lose_next_change = true);
     }
 
     /// How often `endpoint` was called.
@@ -181,16 +166,16 @@ impl SuomifiApi for FakeSuomifi {
     ) -> Result<Token, ApiError> {
         self.enter(FakeEndpoint::Token, api)?;
         self.with(|s| {
-            if s.username != username || s.password != password.expose() {
+            if s.username != username || s.password != *password {
                 return Err(ApiError::AuthenticationFailed {
                     reason: "invalid username or password".into(),
                     trace_id: Self::trace(),
                 });
             }
-            let token = format!("fake-token-{}", s.tokens.len() + 1);
+            let token = AccessToken::new(format!("fake-token-{}", s.tokens.len() + 1));
             s.tokens.push(token.clone());
             Ok(Token {
-                access_token: AccessToken::new(token),
+                access_token: token,
                 expires_in: 3600,
                 trace_id: Self::trace(),
             })
@@ -206,26 +191,19 @@ impl SuomifiApi for FakeSuomifi {
     ) -> Result<TraceId, ApiError> {
         self.enter(FakeEndpoint::ChangePassword, api)?;
         self.with(|s| {
-            if !s.tokens.iter().any(|t| t == token.expose()) {
+            if !s.tokens.contains(token) {
                 return Err(ApiError::Unauthorized {
                     endpoint: "/v1/change-password",
                     trace_id: Self::trace(),
                 });
             }
-            if s.password != current.expose() {
+            if s.password != *current {
                 return Err(ApiError::PasswordChangeRefused {
                     reason: "current password is wrong".into(),
                     trace_id: Self::trace(),
                 });
             }
-            s.password = new.expose().to_owned();
-            if std::mem::take(&mut s.lose_next_change) {
-                return Err(ApiError::Timeout {
-                    endpoint: "/v1/change-password",
-                    attempts: 1,
-                    timeout_ms: 10_000,
-                });
-            }
+            s.password = new.clone();
             Ok(Self::trace())
         })
     }
@@ -238,7 +216,7 @@ impl SuomifiApi for FakeSuomifi {
     ) -> Result<EventsPage, ApiError> {
         self.enter(FakeEndpoint::Events, api)?;
         self.with(|s| {
-            if !s.tokens.iter().any(|t| t == token.expose()) {
+            if !s.tokens.contains(token) {
                 return Err(ApiError::Unauthorized {
                     endpoint: "/v2/events",
                     trace_id: Self::trace(),
@@ -258,7 +236,7 @@ impl SuomifiApi for FakeSuomifi {
                     }
                 },
             };
-            let to = (from + s.page_size).min(s.events.len());
+            let to = (from + PAGE_SIZE).min(s.events.len());
             Ok(EventsPage {
                 continuation_token: format!("pos-{to}"),
                 events: s.events[from..to].to_vec(),

@@ -80,11 +80,6 @@ impl HttpSuomifi {
         }
     }
 
-    /// The client settings.
-    pub fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-
     /// The client of `api` (cloned: clones share one pool).
     pub fn client(&self, api: &ApiBase) -> Result<SuomifiClient, ApiError> {
         let mut clients = self
@@ -127,36 +122,6 @@ impl SuomifiApi for HttpSuomifi {
         continuation: Option<&str>,
     ) -> Result<EventsPage, ApiError> {
         self.client(api)?.events_page(token, continuation).await
-    }
-}
-
-impl<T: SuomifiApi> SuomifiApi for &T {
-    fn token(
-        &self,
-        api: &ApiBase,
-        username: &str,
-        password: &Password,
-    ) -> impl Future<Output = Result<Token, ApiError>> + Send {
-        (**self).token(api, username, password)
-    }
-
-    fn change_password(
-        &self,
-        api: &ApiBase,
-        token: &AccessToken,
-        current: &Password,
-        new: &Password,
-    ) -> impl Future<Output = Result<TraceId, ApiError>> + Send {
-        (**self).change_password(api, token, current, new)
-    }
-
-    fn events_page(
-        &self,
-        api: &ApiBase,
-        token: &AccessToken,
-        continuation: Option<&str>,
-    ) -> impl Future<Output = Result<EventsPage, ApiError>> + Send {
-        (**self).events_page(api, token, continuation)
     }
 }
 
