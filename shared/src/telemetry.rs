@@ -239,6 +239,23 @@ impl tracing::field::Visit for JsonVisitor<'_> {
     }
 }
 
+/// How a function's error reaches Lambda: `impl From<$error> for lambda_runtime::Diagnostic`,
+/// with `errorType` its `error_type()` (the project's `<Function>.<Kind>` scheme, which alarms and
+/// log filters match) and `errorMessage` its text. The calling crate depends on `lambda_runtime`.
+#[macro_export]
+macro_rules! lambda_diagnostic {
+    ($error:ty) => {
+        impl From<$error> for lambda_runtime::Diagnostic {
+            fn from(e: $error) -> Self {
+                Self {
+                    error_type: e.error_type().to_owned(),
+                    error_message: e.to_string(),
+                }
+            }
+        }
+    };
+}
+
 /// Ends a function's init phase over a configuration it cannot run with: one structured error
 /// line (`error_type`, e.g. `CheckRetrieval.Config`, for log filters and alarms) and exit code 2,
 /// instead of failing every invocation. The error must say what to fix; it is logged as is.

@@ -39,12 +39,3 @@ impl CheckError {
         }
     }
 }
-
-impl From<CheckError> for lambda_runtime::Diagnostic {
-    fn from(e: CheckError) -> Self {
-        Self {
-            error_type: e.error_type().to_owned(),
-            error_message: e.to_string(),
-        }
-    }
-}

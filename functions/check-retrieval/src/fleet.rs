@@ -129,14 +129,7 @@ impl FleetError {
     }
 }
 
-impl From<FleetError> for lambda_runtime::Diagnostic {
-    fn from(e: FleetError) -> Self {
-        Self {
-            error_type: e.error_type().to_owned(),
-            error_message: e.to_string(),
-        }
-    }
-}
+suomifi_shared::lambda_diagnostic!(FleetError);
 
 /// Every system's [`Checker`], run together.
 pub struct Fleet<A, Cr, Ck, S, N, C, T> {

@@ -157,14 +157,7 @@ impl RotationError {
     }
 }
 
-impl From<RotationError> for lambda_runtime::Diagnostic {
-    fn from(e: RotationError) -> Self {
-        Self {
-            error_type: e.error_type().to_owned(),
-            error_message: e.to_string(),
-        }
-    }
-}
+suomifi_shared::lambda_diagnostic!(RotationError);
 
 #[cfg(test)]
 mod tests {

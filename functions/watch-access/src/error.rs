@@ -41,14 +41,7 @@ impl HandlerError {
     }
 }
 
-impl From<HandlerError> for lambda_runtime::Diagnostic {
-    fn from(e: HandlerError) -> Self {
-        Self {
-            error_type: e.error_type().to_owned(),
-            error_message: e.to_string(),
-        }
-    }
-}
+suomifi_shared::lambda_diagnostic!(HandlerError);
 
 #[cfg(test)]
 mod tests {
