@@ -210,6 +210,9 @@ fn refused(e: &ApiError, creds: &Credentials) -> CliError {
             creds.api.as_str()
         ))
         .hint("check the username and the password (and --api-url: QA and production have different passwords)"),
+        ApiError::ClientSetup { .. } => {
+            CliError::new(format!("could not verify the password: {e}; nothing was stored"))
+        }
         _ if e.outcome_unknown() => CliError::new(format!(
             "could not verify the password: {e}; nothing was stored"
         ))

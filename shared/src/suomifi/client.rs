@@ -119,9 +119,7 @@ impl SuomifiClient {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("suomifi-ops/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ApiError::Transport {
-                endpoint: "client setup",
-                attempts: 0,
+            .map_err(|e| ApiError::ClientSetup {
                 detail: error_chain(&e),
             })?;
         Ok(Self { http, base, config })

@@ -78,6 +78,15 @@ pub enum ApiError {
         /// The transport error chain (never contains request bodies).
         detail: String,
     },
+    /// The HTTPS client could not be built (no usable trust store, say): nothing was sent.
+    #[error(
+        "could not set up the HTTPS client for Suomi.fi: {detail} (nothing was sent; check the \
+         machine's CA certificates, SSL_CERT_FILE / SSL_CERT_DIR)"
+    )]
+    ClientSetup {
+        /// The builder's error chain.
+        detail: String,
+    },
     /// No complete answer within the client timeout.
     #[error("Suomi.fi did not answer {endpoint} within {timeout_ms} ms ({attempts} attempt(s))")]
     Timeout {
@@ -110,7 +119,7 @@ impl ApiError {
             | Self::Client { trace_id, .. }
             | Self::Server { trace_id, .. }
             | Self::MalformedResponse { trace_id, .. } => trace_id.0.as_deref(),
-            Self::Transport { .. } | Self::Timeout { .. } => None,
+            Self::Transport { .. } | Self::Timeout { .. } | Self::ClientSetup { .. } => None,
         }
     }
 
@@ -133,6 +142,7 @@ impl ApiError {
             Self::Server { .. } => "server_error",
             Self::Transport { .. } => "transport",
             Self::Timeout { .. } => "timeout",
+            Self::ClientSetup { .. } => "client_setup",
             Self::MalformedResponse { .. } => "malformed_response",
         }
     }
@@ -150,5 +160,35 @@ pub(crate) fn tidy_reason(reason: &str) -> String {
         format!("{cut}…")
     } else {
         one_line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_that_could_not_be_built_sent_nothing_and_says_where_to_look() {
+        let e = ApiError::ClientSetup {
+            detail: "no CA certificates found".into(),
+        };
+        assert!(
+            !e.outcome_unknown(),
+            "nothing was sent: the outcome is known"
+        );
+        assert_eq!(e.kind(), "client_setup");
+        assert_eq!(e.trace_id(), None);
+        let text = e.to_string();
+        assert!(text.contains("nothing was sent"), "{text}");
+        assert!(text.contains("SSL_CERT_FILE"), "{text}");
+        // A transport failure after sending stays "outcome unknown" (change-password probes).
+        assert!(
+            ApiError::Transport {
+                endpoint: "/v1/change-password",
+                attempts: 1,
+                detail: "reset".into()
+            }
+            .outcome_unknown()
+        );
     }
 }
