@@ -14,7 +14,9 @@
 //! - `REMINDER_HOURS` — optional, repeat an open rotation alert this often (default 24; taken
 //!   within 1–720, a month).
 //! - `NOTIFY_ON_SUCCESS` — optional, `true` to also notify each successful rotation (default `false`).
-//! - `SUOMIFI_TIMEOUT_SECONDS` — optional, timeout of one Suomi.fi request (default 10).
+//! - `SUOMIFI_TIMEOUT_SECONDS` — optional, timeout of one Suomi.fi request (default 10, 1–30: with
+//!   the client's retries one attempt must fit well inside the function's 120 s timeout, or no
+//!   attempt would ever start).
 //!
 //! AWS endpoints, region and credentials come from the standard SDK configuration.
 
@@ -27,6 +29,9 @@ use suomifi_shared::suomifi::ClientConfig;
 pub const DEFAULT_REMINDER_HOURS: u64 = 24;
 /// Seconds one Suomi.fi request may take, by default.
 pub const DEFAULT_SUOMIFI_TIMEOUT_SECONDS: u64 = 10;
+/// Most seconds `SUOMIFI_TIMEOUT_SECONDS` allows: (30 s + 2 s retry delay) × 3 attempts is 96 s,
+/// inside the function's 120 s timeout; a longer timeout would leave no time for any attempt.
+pub const MAX_SUOMIFI_TIMEOUT_SECONDS: u64 = 30;
 
 /// Everything the function needs besides its ports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,11 +52,21 @@ pub struct Config {
 impl Config {
     /// From the environment (see the module documentation for every variable).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let suomifi_timeout = Duration::from_secs(optional_u64(
+        let timeout_seconds = optional_u64(
             env,
             "SUOMIFI_TIMEOUT_SECONDS",
             DEFAULT_SUOMIFI_TIMEOUT_SECONDS,
-        )?);
+        )?;
+        if !(1..=MAX_SUOMIFI_TIMEOUT_SECONDS).contains(&timeout_seconds) {
+            return Err(ConfigError::Invalid {
+                name: "SUOMIFI_TIMEOUT_SECONDS",
+                reason: format!(
+                    "`{timeout_seconds}`: expected a whole number from 1 to \
+                     {MAX_SUOMIFI_TIMEOUT_SECONDS}"
+                ),
+            });
+        }
+        let suomifi_timeout = Duration::from_secs(timeout_seconds);
         let notify_on_success = optional_bool(env, "NOTIFY_ON_SUCCESS", false)?;
         let reminder_hours = optional_u64(env, "REMINDER_HOURS", DEFAULT_REMINDER_HOURS)?;
         Ok(Self {
@@ -157,6 +172,9 @@ mod tests {
         for (name, value) in [
             ("SUOMIFI_TIMEOUT_SECONDS", "ten"),
             ("SUOMIFI_TIMEOUT_SECONDS", "-1"),
+            // 0 fails every request; 31 leaves no time inside the 120 s function for an attempt.
+            ("SUOMIFI_TIMEOUT_SECONDS", "0"),
+            ("SUOMIFI_TIMEOUT_SECONDS", "31"),
             ("NOTIFY_ON_SUCCESS", "maybe"),
             ("REMINDER_HOURS", "1.5"),
         ] {
