@@ -9,6 +9,7 @@
 //! | [`moto`] | AWS (moto server) | one moto server per process on a free loopback port, SDK clients and function environments pointed at it, helpers for the resources the stack would create (alert topic with an SQS subscriber, state table, rotation start) |
 //! | [`runtime`] | the Lambda Runtime API | [`runtime::RuntimeApi`] (the protocol, the time of the first `GET /invocation/next`), [`runtime::FunctionProcess`] (a binary started as Lambda starts it), [`runtime::LambdaFunction`] (both, for the tests: invoke, kill, restart, captured logs) |
 //! | [`osv`] | the OSV API | querybatch with pagination, vulns, 5xx and garbage modes |
+//! | [`suomifi`] | (the sandbox's client side) | the suites' quick-retry client settings, and a retriever that reads the whole feed |
 //!
 //! At the crate root: [`unique`] (resource names that never collide, so tests run in parallel),
 //! [`binary`] and [`binary_dir`] (where the workspace binaries are), [`suomifi_ops`] (the operator
@@ -21,6 +22,7 @@
 pub mod moto;
 pub mod osv;
 pub mod runtime;
+pub mod suomifi;
 
 /// What one run of `suomifi-ops` gave.
 #[derive(Debug)]

@@ -15,9 +15,9 @@ use check_retrieval::report::{Report, Status};
 use check_retrieval::{CheckError, Checker, Ports, Settings};
 use integration_tests::moto::{Delivered, Moto, TopicProbe, create_state_table};
 use integration_tests::runtime::LambdaFunction;
+use integration_tests::suomifi::{quick_retries, read_all};
 use integration_tests::unique;
 use serde_json::{Value, json};
-use std::time::Duration as StdDuration;
 use suomifi_sandbox::{
     Endpoint, Event, Fault, FaultRule, RunningSandbox, Sandbox, SandboxConfig, event_types,
 };
@@ -27,7 +27,7 @@ use suomifi_shared::notify::SnsNotifier;
 use suomifi_shared::secrets::SecretsManager;
 use suomifi_shared::sensitive::Password;
 use suomifi_shared::state::DynamoStateStore;
-use suomifi_shared::suomifi::{ApiBase, ClientConfig, HttpSuomifi, RetryPolicy, SuomifiClient};
+use suomifi_shared::suomifi::{ApiBase, ClientConfig, HttpSuomifi, SuomifiClient};
 use time::{Duration, OffsetDateTime};
 
 const USER: &str = "system-check";
@@ -103,15 +103,7 @@ impl Fixture {
         Checker::new(
             self.settings(),
             Ports {
-                suomifi: HttpSuomifi::new(ClientConfig {
-                    timeout: StdDuration::from_secs(10),
-                    connect_timeout: StdDuration::from_secs(5),
-                    retry: RetryPolicy {
-                        max_attempts: 3,
-                        base_delay: StdDuration::from_millis(1),
-                        max_delay: StdDuration::from_millis(5),
-                    },
-                }),
+                suomifi: HttpSuomifi::new(quick_retries()),
                 credentials: SecretsManagerSource::new(
                     SecretsManager::new(aws_sdk_secretsmanager::Client::new(&self.cfg)),
                     &self.secret_id,
@@ -156,7 +148,7 @@ impl Fixture {
 
     /// The token a retriever that has read everything resumes from.
     async fn read_to_end(&self) -> String {
-        read_all(&self.sandbox, USER, PASSWORD).await
+        read_all(&self.sandbox.base_url(), USER, PASSWORD).await
     }
 
     async fn put_raw_parameter(&self, value: &str) {
@@ -597,27 +589,6 @@ async fn the_binary_accepts_any_schedule_payload_and_returns_the_report() {
 
 // ---- Every system in one run --------------------------------------------------------------------
 
-/// A retriever of `user` that has read everything: the token to resume from.
-async fn read_all(sandbox: &RunningSandbox, user: &str, password: &str) -> String {
-    let client = SuomifiClient::new(
-        ApiBase::parse(&sandbox.base_url()).unwrap(),
-        ClientConfig::default(),
-    )
-    .unwrap();
-    let token = client.token(user, &Password::new(password)).await.unwrap();
-    let mut from: Option<String> = None;
-    loop {
-        let page = client
-            .events_page(&token.access_token, from.as_deref())
-            .await
-            .unwrap();
-        from = Some(page.continuation_token);
-        if page.events.is_empty() {
-            return from.unwrap();
-        }
-    }
-}
-
 fn system<'a>(run: &'a Value, name: &str) -> &'a Value {
     run["systems"]
         .as_array()
@@ -670,7 +641,7 @@ async fn three_systems_in_one_run_a_stalled_one_alerts_alone_and_a_refused_one_h
         let parameter = format!("/{}/checkpoint", unique(name));
         let handle = sandbox.system(&users[i]).unwrap();
         handle.add_event(Event::new(event_types::MESSAGE_CREATED).at(now - Duration::hours(5)));
-        let token = read_all(&sandbox, &users[i], &passwords[i]).await;
+        let token = read_all(&sandbox.base_url(), &users[i], &passwords[i]).await;
         // social-services' retriever stopped three hours ago, before a citizen wrote; the
         // stale one's retriever (with its own, working password) is fine.
         let at = if i == 1 {
@@ -759,7 +730,7 @@ async fn three_systems_in_one_run_a_stalled_one_alerts_alone_and_a_refused_one_h
     assert!(topic.drain().await.is_empty());
 
     // social-services' retriever catches up; case-management's secret gets the right password.
-    let token = read_all(&sandbox, &users[1], &passwords[1]).await;
+    let token = read_all(&sandbox.base_url(), &users[1], &passwords[1]).await;
     put_checkpoint(&ssm, &parameters[1], &token, OffsetDateTime::now_utc())
         .await
         .unwrap();

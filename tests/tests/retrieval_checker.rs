@@ -12,6 +12,7 @@ use check_retrieval::ports::{RotationMetadata, SourceError};
 use check_retrieval::report::{Report, Status};
 use check_retrieval::testing::{FakeCheckpoint, FakeCredentials, FixedTls};
 use check_retrieval::{Checker, Ports, Settings};
+use integration_tests::suomifi::{quick_retries, read_all};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 use suomifi_sandbox::{
@@ -23,10 +24,8 @@ use suomifi_shared::clock::Clock;
 use suomifi_shared::clock::ManualClock;
 use suomifi_shared::notify::Alert;
 use suomifi_shared::notify::Severity;
-use suomifi_shared::sensitive::Password;
 use suomifi_shared::state::MemoryStateStore;
-use suomifi_shared::suomifi::{ApiBase, RetryPolicy};
-use suomifi_shared::suomifi::{ClientConfig, HttpSuomifi, SuomifiClient};
+use suomifi_shared::suomifi::HttpSuomifi;
 use suomifi_shared::testing::RecordingNotifier;
 use time::Duration;
 use time::OffsetDateTime;
@@ -87,16 +86,7 @@ impl World {
             reminder: Duration::hours(24),
             max_pages: backlog::MAX_PAGES_PER_RUN,
         };
-        let suomifi = Arc::new(HttpSuomifi::new(ClientConfig {
-            timeout: StdDuration::from_secs(10),
-            connect_timeout: StdDuration::from_secs(5),
-            // Real retries, tiny delays: the test proves retrying, not waiting.
-            retry: RetryPolicy {
-                max_attempts: 3,
-                base_delay: StdDuration::from_millis(1),
-                max_delay: StdDuration::from_millis(5),
-            },
-        }));
+        let suomifi = Arc::new(HttpSuomifi::new(quick_retries()));
         Self {
             sandbox,
             suomifi,
@@ -160,23 +150,7 @@ impl World {
 
     /// What a retriever does: read everything, return the token to resume from.
     async fn retrieve_all(&self) -> String {
-        let client = SuomifiClient::new(
-            ApiBase::parse(&self.sandbox.base_url()).unwrap(),
-            ClientConfig::default(),
-        )
-        .unwrap();
-        let token = client.token(USER, &Password::new(PASSWORD)).await.unwrap();
-        let mut from: Option<String> = None;
-        loop {
-            let page = client
-                .events_page(&token.access_token, from.as_deref())
-                .await
-                .unwrap();
-            from = Some(page.continuation_token);
-            if page.events.is_empty() {
-                return from.unwrap();
-            }
-        }
+        read_all(&self.sandbox.base_url(), USER, PASSWORD).await
     }
 
     fn write_checkpoint(&self, token: &str, at: OffsetDateTime) {
