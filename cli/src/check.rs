@@ -19,7 +19,7 @@ use clap::Args;
 use serde_json::json;
 use std::time::Duration;
 use suomifi_shared::clock::SystemClock;
-use suomifi_shared::config::ConfigError;
+use suomifi_shared::config::{ConfigError, saturating_units};
 
 /// `--json` and `--dry-run`, shared by both checks.
 #[derive(Args, Debug, Clone, Copy)]
@@ -106,14 +106,6 @@ pub fn option_error<A: Args>(e: ConfigError) -> CliError {
         ConfigError::Missing(_) => CliError::usage(format!("{option} is required")),
         ConfigError::Invalid { reason, .. } => CliError::usage(format!("{option}: {reason}")),
     }
-}
-
-/// `n` units of `unit`, saturating (too large is out of every range, and refused as such).
-fn units(n: u64, unit: time::Duration) -> time::Duration {
-    i64::try_from(n)
-        .ok()
-        .and_then(|n| n.checked_mul(unit.whole_seconds()))
-        .map_or(time::Duration::MAX, time::Duration::seconds)
 }
 
 /// Thresholds of the retrieval check (defaults as in the function).
@@ -233,7 +225,7 @@ pub fn retrieval_config(
 ) -> Result<check_retrieval::config::Config, ConfigError> {
     use check_retrieval::config::{Config, Settings};
     let d = Settings::default();
-    let or = |n: Option<u64>, default, unit| n.map_or(default, |n| units(n, unit));
+    let or = |n: Option<u64>, default, unit| n.map_or(default, |n| saturating_units(n, unit));
     let (list, secret_id, checkpoint_parameter) = match systems {
         Systems::List(list) => (Some(list.to_vec()), None, None),
         Systems::One {
@@ -299,7 +291,7 @@ fn certificates_config(args: &CertificatesArgs) -> Result<check_certificates::Co
         thresholds: args.threshold_days.clone().unwrap_or(d.thresholds.clone()),
         reminder: args
             .reminder_hours
-            .map_or(d.reminder, |h| units(h, time::Duration::HOUR)),
+            .map_or(d.reminder, |h| saturating_units(h, time::Duration::HOUR)),
         probe_timeout: args
             .probe_timeout_seconds
             .map_or(d.probe_timeout, Duration::from_secs),

@@ -74,6 +74,15 @@ pub fn optional_u64(env: &Env, name: &'static str, default: u64) -> Result<u64, 
     }
 }
 
+/// `n` whole `unit`s as a duration, saturating at [`time::Duration::MAX`]: a number too large
+/// for a duration is out of every setting's range, so the range check refuses it as such.
+pub fn saturating_units(n: u64, unit: time::Duration) -> time::Duration {
+    i64::try_from(n)
+        .ok()
+        .and_then(|n| n.checked_mul(unit.whole_seconds()))
+        .map_or(time::Duration::MAX, time::Duration::seconds)
+}
+
 /// An optional boolean (`true`/`false`/`1`/`0`/`yes`/`no`) with a default.
 pub fn optional_bool(env: &Env, name: &'static str, default: bool) -> Result<bool, ConfigError> {
     match env.get(name).map(|v| v.trim().to_ascii_lowercase()) {
@@ -111,5 +120,18 @@ mod tests {
                 .contains("C")
         );
         assert_eq!(required(&env, "Q"), Err(ConfigError::Missing("Q")));
+        assert_eq!(
+            saturating_units(3, time::Duration::HOUR),
+            time::Duration::hours(3)
+        );
+        assert_eq!(
+            saturating_units(u64::MAX, time::Duration::MINUTE),
+            time::Duration::MAX
+        );
+        assert_eq!(
+            saturating_units(u64::MAX / 2, time::Duration::HOUR),
+            time::Duration::MAX,
+            "the product overflows"
+        );
     }
 }

@@ -6,7 +6,7 @@
 use crate::evaluate::Thresholds;
 use crate::targets::{Target, parse_targets};
 use std::time::Duration;
-use suomifi_shared::config::{ConfigError, Env, required};
+use suomifi_shared::config::{ConfigError, Env, required, saturating_units};
 
 /// Reminder interval used when `REMINDER_HOURS` is not set.
 pub const DEFAULT_REMINDER_HOURS: u32 = 24;
@@ -172,10 +172,7 @@ impl Config {
         };
         let reminder = match number("REMINDER_HOURS", MAX_REMINDER_HOURS)? {
             None => d.reminder,
-            Some(h) => i64::try_from(h)
-                .ok()
-                .and_then(|h| h.checked_mul(3600))
-                .map_or(time::Duration::MAX, time::Duration::seconds),
+            Some(h) => saturating_units(h, time::Duration::HOUR),
         };
         let probe_timeout = number("PROBE_TIMEOUT_SECONDS", MAX_PROBE_TIMEOUT_SECONDS)?
             .map_or(d.probe_timeout, Duration::from_secs);

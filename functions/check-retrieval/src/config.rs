@@ -8,7 +8,7 @@ use crate::evaluate::Thresholds;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 pub use suomifi_shared::config::{ConfigError, Env};
-use suomifi_shared::config::{is_valid_name, optional_u64};
+use suomifi_shared::config::{is_valid_name, optional_u64, saturating_units};
 use time::Duration;
 
 /// Every environment variable this function reads, in the order `main.rs` documents them.
@@ -114,16 +114,6 @@ pub const MAX_MINUTES: u64 = 7 * 24 * 60;
 pub const MAX_PASSWORD_DAYS: u64 = 365;
 /// Most hours `REMINDER_HOURS` allows (30 days).
 pub const MAX_REMINDER_HOURS: u64 = 30 * 24;
-
-/// `n` units of `unit` as a duration, saturating (a number too large for a duration is out of
-/// every range anyway, and refused as such by [`Config::new`]).
-fn units(n: u64, unit: Duration) -> Duration {
-    i64::try_from(n)
-        .ok()
-        .and_then(|n| n.checked_mul(unit.whole_seconds()))
-        .map(Duration::seconds)
-        .unwrap_or(Duration::MAX)
-}
 
 /// Refuses a duration outside `1..=max` whole `unit`s, naming the setting.
 fn within(
@@ -258,7 +248,7 @@ impl Config {
         let number = |name: &'static str, default: Duration, unit: Duration| {
             Ok::<_, ConfigError>(match env.get(name) {
                 None => default,
-                Some(_) => units(optional_u64(env, name, 0)?, unit),
+                Some(_) => saturating_units(optional_u64(env, name, 0)?, unit),
             })
         };
         let heartbeat_max_age = number(

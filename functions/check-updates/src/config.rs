@@ -3,7 +3,7 @@
 
 use crate::deadlines::{self, Deadline};
 use std::time::Duration;
-use suomifi_shared::config::{ConfigError, Env, optional_u64, required};
+use suomifi_shared::config::{ConfigError, Env, optional_u64, required, saturating_units};
 use suomifi_shared::suomifi::ApiBase;
 
 /// OSV's public API, used when `OSV_API_URL` is not set.
@@ -152,10 +152,7 @@ impl Config {
             osv_api,
             state_table,
             alert_topic_arn: env.get("ALERT_TOPIC_ARN").map(str::to_owned),
-            reminder: i64::try_from(reminder)
-                .ok()
-                .and_then(|h| h.checked_mul(3600))
-                .map_or(time::Duration::MAX, time::Duration::seconds),
+            reminder: saturating_units(reminder, time::Duration::HOUR),
             deadlines,
             deadline_notice_days: i64::try_from(notice).unwrap_or(i64::MAX),
             unknown_after_runs: u32::try_from(runs).unwrap_or(u32::MAX),
